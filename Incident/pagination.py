@@ -1,0 +1,7 @@
+"""Page-number pagination shared by every list endpoint: 20 a page, `?page_size=` up to 100."""
+from rest_framework import pagination
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100

@@ -1,0 +1,12 @@
+"""URL map: the admin, and the REST API under /api/."""
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include("accounts.urls")),
+    path("api/", include("tickets.urls")),
+]
+
+handler404 = "Incident.errors.not_found"
+handler500 = "Incident.errors.server_error"

@@ -1,0 +1,40 @@
+"""Users' roles and WhatsApp numbers, kept on a profile beside Django's own User."""
+from django.conf import settings
+from django.db import models
+
+from accounts.phone import normalize_whatsapp_number
+
+
+class Role(models.TextChoices):
+    ADMIN = "ADMIN", "Admin"
+    DEVELOPER = "DEVELOPER", "Developer"
+    CLIENT = "CLIENT", "Client"
+
+
+class WhatsAppNumberField(models.CharField):
+    """A CharField that normalises to E.164 whenever a form or full_clean() cleans it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return normalize_whatsapp_number(super().to_python(value))
+
+
+class UserProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
+    whatsapp_number = WhatsAppNumberField(
+        "WhatsApp number",
+        blank=True,
+        help_text="International format with country code, e.g. +201234567890.",
+    )
+
+    class Meta:
+        verbose_name = "user profile"
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_role_display()})"

@@ -1,0 +1,64 @@
+"""API shapes for users: the caller's own account, and the admin's user list."""
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from accounts.phone import normalize_whatsapp_number
+from Incident.serializers import StrictSerializer
+
+User = get_user_model()
+
+
+class WhatsAppNumberField(serializers.CharField):
+    """Accepts the same input as the admin and stores E.164, through the one normaliser."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            return normalize_whatsapp_number(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages)
+
+
+class UserOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    role = serializers.CharField(source="profile.role")
+    whatsapp_number = serializers.CharField(source="profile.whatsapp_number")
+
+
+class AdminUserOutputSerializer(UserOutputSerializer):
+    is_active = serializers.BooleanField()
+
+
+class MeUpdateSerializer(StrictSerializer):
+    read_only_hints = {
+        "role": "Your role cannot be changed here; an admin sets it in Django admin.",
+        "username": "The username cannot be changed.",
+        "id": "This field is read-only.",
+    }
+
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    whatsapp_number = WhatsAppNumberField(required=False)
+    # Declared read-only so they count as known fields and earn the hints above.
+    id = serializers.IntegerField(read_only=True)
+    username = serializers.CharField(read_only=True)
+    role = serializers.CharField(read_only=True)
+
+
+class UserSummarySerializer(serializers.Serializer):
+    """How a user appears inside other objects (a ticket's client, an event's actor)."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    full_name = serializers.CharField(source="get_full_name")

@@ -1,0 +1,23 @@
+"""Refusals the ticket services raise; Incident.errors renders them."""
+from Incident.errors import Conflict, Forbidden
+
+
+class ActionNotPermitted(Forbidden):
+    code = "action_not_permitted"
+
+
+class TransitionNotAllowed(Conflict):
+    """The action exists and is the caller's to take, but not from the ticket's current status."""
+
+    code = "transition_not_allowed"
+
+    def __init__(self, *, action: str, status: str, allowed_actions: list[str]) -> None:
+        detail = f"Cannot {action} a ticket whose status is {status}."
+        super().__init__(detail, status=status, allowed_actions=allowed_actions)
+
+
+class EditNotAllowed(Conflict):
+    code = "edit_not_allowed"
+
+    def __init__(self, *, status: str, allowed_actions: list[str], why: str) -> None:
+        super().__init__(why, status=status, allowed_actions=allowed_actions)

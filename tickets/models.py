@@ -1,0 +1,98 @@
+"""Tickets and their history. Status only ever changes through tickets.services."""
+from django.conf import settings
+from django.db import models
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "NEW", "New"
+    OPENED = "OPENED", "Opened"
+    ASSIGNED = "ASSIGNED", "Assigned"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    FINISHED = "FINISHED", "Finished"
+    CLOSED = "CLOSED", "Closed"
+    REJECTED = "REJECTED", "Rejected"
+
+
+class Priority(models.TextChoices):
+    LOW = "LOW", "Low"
+    MEDIUM = "MEDIUM", "Medium"
+    HIGH = "HIGH", "High"
+    CRITICAL = "CRITICAL", "Critical"
+
+
+# Lowest first: `?ordering=priority` sorts by severity, not alphabetically.
+PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.CRITICAL: 4}
+
+
+class Category(models.TextChoices):
+    BUG = "BUG", "Bug"
+    FEATURE = "FEATURE", "Feature"
+    SUPPORT = "SUPPORT", "Support"
+    OTHER = "OTHER", "Other"
+
+
+class TicketEventType(models.TextChoices):
+    """What happened to a ticket; the lifecycle events are also the notification events."""
+
+    TICKET_CREATED = "TICKET_CREATED", "Ticket created"
+    TICKET_OPENED = "TICKET_OPENED", "Ticket opened"
+    DEVELOPER_ASSIGNED = "DEVELOPER_ASSIGNED", "Developer assigned"
+    WORK_STARTED = "WORK_STARTED", "Work started"
+    WORK_FINISHED = "WORK_FINISHED", "Work finished"
+    TICKET_CLOSED = "TICKET_CLOSED", "Ticket closed"
+    TICKET_REJECTED = "TICKET_REJECTED", "Ticket rejected"
+    TICKET_UPDATED = "TICKET_UPDATED", "Ticket details edited"
+
+
+class Ticket(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    project_name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW, db_index=True
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="tickets_created",
+        help_text="Who filed the ticket.",
+    )
+    assigned_developer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets_assigned",
+    )
+    resolution = models.TextField(blank=True)
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class TicketEvent(models.Model):
+    """One row for the creation and one for every later change: the ticket's history."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    event = models.CharField(max_length=32, choices=TicketEventType.choices)
+    from_status = models.CharField(max_length=16, choices=TicketStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=TicketStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_events"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} on ticket #{self.ticket_id}"

@@ -1,0 +1,55 @@
+"""Read-side rules for tickets: who sees which ticket, and how a user stands towards one."""
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.http import Http404
+
+from accounts.models import Role
+from accounts.selectors import role_of
+from tickets import transitions
+from tickets.models import PRIORITY_RANK, Ticket, TicketEvent
+
+
+def tickets_visible_to(*, user: AbstractBaseUser) -> QuerySet:
+    """Admins see every ticket, developers those assigned to them, clients those they filed."""
+    tickets = Ticket.objects.select_related("client", "assigned_developer")
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return tickets
+    if role == Role.DEVELOPER:
+        return tickets.filter(assigned_developer=user)
+    return tickets.filter(client=user)
+
+
+def tickets_list(*, user: AbstractBaseUser) -> QuerySet:
+    """The visible tickets, with `priority_rank` so lists can sort by severity."""
+    rank = Case(
+        *(When(priority=priority, then=Value(value)) for priority, value in PRIORITY_RANK.items()),
+        output_field=IntegerField(),
+    )
+    return tickets_visible_to(user=user).annotate(priority_rank=rank)
+
+
+def ticket_get(*, user: AbstractBaseUser, ticket_id: int, with_history: bool = False) -> Ticket:
+    """The ticket if `user` may see it; 404 otherwise, so its existence is not revealed."""
+    tickets = tickets_visible_to(user=user)
+    if with_history:
+        tickets = tickets.prefetch_related(
+            Prefetch("events", queryset=TicketEvent.objects.select_related("actor"))
+        )
+    ticket = tickets.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise Http404("No ticket with this id is visible to you.")
+    return ticket
+
+
+def parties_of(*, user: AbstractBaseUser, ticket: Ticket) -> set[transitions.Party]:
+    return transitions.parties(
+        role=role_of(user),
+        user_id=user.pk,
+        client_id=ticket.client_id,
+        developer_id=ticket.assigned_developer_id,
+    )
+
+
+def allowed_actions_for(*, user: AbstractBaseUser, ticket: Ticket) -> list[str]:
+    return transitions.allowed_actions(ticket.status, parties_of(user=user, ticket=ticket))

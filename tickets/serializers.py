@@ -1,0 +1,99 @@
+"""API shapes for tickets: input serializers validate, output serializers render."""
+from rest_framework import serializers
+
+from accounts.serializers import UserSummarySerializer
+from Incident.serializers import StrictModelSerializer, StrictSerializer
+from tickets import transitions
+from tickets.models import Ticket, TicketEvent
+from tickets.selectors import allowed_actions_for
+
+ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
+DESCRIPTION_MAX_LENGTH = 10_000
+
+# Fields a client might send that only the lifecycle may set: say where to go instead.
+LIFECYCLE_FIELD_HINTS = {
+    "status": f"Status cannot be written; it changes through the actions: {ACTION_PATHS}.",
+    "assigned_developer": "Set through POST /api/tickets/{id}/assign/ with {\"developer\": <id>}.",
+    "resolution": "Set through POST /api/tickets/{id}/finish/ with {\"resolution\": \"...\"}.",
+    "rejection_reason": "Set through POST /api/tickets/{id}/reject/ with {\"reason\": \"...\"}.",
+    "client": "The client is whoever creates the ticket.",
+}
+READ_ONLY_OUTPUT_FIELDS = ("id", "status_display", "created_at", "updated_at", "allowed_actions", "events")
+
+
+class TicketInputSerializer(StrictModelSerializer):
+    """Body of POST /api/tickets/ and PATCH /api/tickets/{id}/."""
+
+    read_only_hints = {
+        **LIFECYCLE_FIELD_HINTS,
+        **{name: "This field is read-only." for name in READ_ONLY_OUTPUT_FIELDS},
+    }
+
+    class Meta:
+        model = Ticket
+        fields = ("title", "description", "priority", "category", "project_name")
+        extra_kwargs = {"description": {"max_length": DESCRIPTION_MAX_LENGTH}}
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    actor = UserSummarySerializer()
+
+    class Meta:
+        model = TicketEvent
+        fields = ("id", "event", "from_status", "to_status", "actor", "note", "created_at")
+
+
+class TicketOutputSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display")
+    client = UserSummarySerializer()
+    assigned_developer = UserSummarySerializer(allow_null=True)
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "id", "title", "description", "priority", "category", "project_name", "status",
+            "status_display", "client", "assigned_developer", "resolution", "rejection_reason",
+            "created_at", "updated_at", "allowed_actions",
+        )
+
+    def get_allowed_actions(self, ticket: Ticket) -> list[str]:
+        return allowed_actions_for(user=self.context["request"].user, ticket=ticket)
+
+
+class TicketDetailSerializer(TicketOutputSerializer):
+    events = TicketEventSerializer(many=True)
+
+    class Meta(TicketOutputSerializer.Meta):
+        fields = (*TicketOutputSerializer.Meta.fields, "events")
+
+
+# --- Action bodies ---------------------------------------------------------------------------------
+
+
+class NoBodySerializer(StrictSerializer):
+    """open, start and close take no fields; anything sent is refused rather than ignored."""
+
+
+class AssignSerializer(StrictSerializer):
+    developer = serializers.IntegerField(help_text="Id of an active user with the DEVELOPER role.")
+
+
+class FinishSerializer(StrictSerializer):
+    resolution = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH
+    )
+
+
+class RejectSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+
+
+ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
+    "open": NoBodySerializer,
+    "assign": AssignSerializer,
+    "start": NoBodySerializer,
+    "finish": FinishSerializer,
+    "close": NoBodySerializer,
+    "reject": RejectSerializer,
+}

@@ -1,0 +1,165 @@
+"""Write-side rules for tickets. `ticket_transition` is the only code that changes a status."""
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from accounts.models import Role
+from accounts.selectors import active_developer, role_of
+from Incident.errors import InvalidInput
+from tickets import transitions
+from tickets.errors import ActionNotPermitted, EditNotAllowed, TransitionNotAllowed
+from tickets.models import Ticket, TicketEvent, TicketEventType, TicketStatus
+from tickets.selectors import parties_of
+
+EDITABLE_FIELDS = ("title", "description", "priority", "category", "project_name")
+
+
+def ticket_create(
+    *,
+    client: AbstractBaseUser,
+    title: str,
+    description: str,
+    project_name: str,
+    priority: str,
+    category: str,
+) -> Ticket:
+    """File a new ticket as `client` (a CLIENT, or an ADMIN filing on someone's behalf)."""
+    if role_of(client) not in (Role.CLIENT, Role.ADMIN):
+        raise ActionNotPermitted("Only clients and admins can create tickets.")
+    with transaction.atomic():
+        ticket = Ticket.objects.create(
+            client=client,
+            title=title,
+            description=description,
+            project_name=project_name,
+            priority=priority,
+            category=category,
+        )
+        _record(ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status="")
+    return ticket
+
+
+def ticket_update(*, ticket_id: int, actor: AbstractBaseUser, changes: dict) -> Ticket:
+    """Edit a ticket's details. The client may while it is NEW; an admin until it is closed."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ensure_edit_allowed(ticket=ticket, actor=actor)
+        changed = [f for f in EDITABLE_FIELDS if f in changes and getattr(ticket, f) != changes[f]]
+        if changed:
+            for field in changed:
+                setattr(ticket, field, changes[field])
+            ticket.save(update_fields=[*changed, "updated_at"])
+            _record(
+                ticket=ticket,
+                event=TicketEventType.TICKET_UPDATED,
+                actor=actor,
+                from_status=ticket.status,
+                note="Edited: " + ", ".join(changed),
+            )
+    return ticket
+
+
+def ensure_edit_allowed(*, ticket: Ticket, actor: AbstractBaseUser) -> None:
+    """Raise 403 if the actor may never edit this ticket, 409 if its status forbids it now."""
+    who = parties_of(user=actor, ticket=ticket)
+    if not who & set(transitions.EDITABLE_STATUSES):
+        raise ActionNotPermitted("Only the ticket's client or an admin can edit it.")
+    if not transitions.may_edit(ticket.status, who):
+        raise EditNotAllowed(
+            why=_why_not_editable(ticket.status, who),
+            status=ticket.status,
+            allowed_actions=transitions.allowed_actions(ticket.status, who),
+        )
+
+
+def ticket_transition(
+    *,
+    ticket_id: int,
+    actor: AbstractBaseUser,
+    action: str,
+    developer_id: int | None = None,
+    resolution: str = "",
+    reason: str = "",
+) -> Ticket:
+    """Take one lifecycle action on a ticket.
+
+    The row is locked before the table is checked, so of two concurrent requests for the same
+    move exactly one succeeds and the other sees the new status (409).
+    """
+    move = transitions.TRANSITIONS[action]
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ensure_action_allowed(ticket=ticket, actor=actor, action=action)
+        from_status = ticket.status
+        changed, note = _apply_action_input(
+            ticket, action=action, developer_id=developer_id, resolution=resolution, reason=reason
+        )
+        ticket.status = move.target
+        ticket.save(update_fields=["status", *changed, "updated_at"])
+        _record(ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note)
+    return ticket
+
+
+def ensure_action_allowed(*, ticket: Ticket, actor: AbstractBaseUser, action: str) -> None:
+    """Raise 403 if `action` is never the actor's to take, 409 if the status does not allow it."""
+    move = transitions.TRANSITIONS[action]
+    who = parties_of(user=actor, ticket=ticket)
+    if not transitions.may_take(action, who):
+        raise ActionNotPermitted(_who_may(move))
+    if ticket.status not in move.sources:
+        raise TransitionNotAllowed(
+            action=action,
+            status=ticket.status,
+            allowed_actions=transitions.allowed_actions(ticket.status, who),
+        )
+
+
+def _apply_action_input(
+    ticket: Ticket, *, action: str, developer_id: int | None, resolution: str, reason: str
+) -> tuple[list[str], str]:
+    """Set the fields an action carries; return the fields changed and the history note."""
+    if action == "assign":
+        developer = active_developer(user_id=developer_id) if developer_id is not None else None
+        if developer is None:
+            raise InvalidInput(
+                "developer", f"User {developer_id} is not an active user with the DEVELOPER role."
+            )
+        if developer.pk == ticket.assigned_developer_id:
+            raise InvalidInput("developer", f"{developer.username} is already assigned to this ticket.")
+        ticket.assigned_developer = developer
+        return ["assigned_developer"], f"Assigned to {developer.username}"
+    if action == "finish":
+        ticket.resolution = resolution
+        return ["resolution"], resolution
+    if action == "reject":
+        ticket.rejection_reason = reason
+        return ["rejection_reason"], reason
+    return [], ""
+
+
+def _record(
+    *, ticket: Ticket, event: str, actor: AbstractBaseUser, from_status: str, note: str = ""
+) -> TicketEvent:
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        event=event,
+        from_status=from_status,
+        to_status=ticket.status,
+        actor=actor,
+        note=note,
+    )
+
+
+def _who_may(move: transitions.Transition) -> str:
+    names = {
+        transitions.Party.ADMIN: "an admin",
+        transitions.Party.OWNER: "the ticket's client",
+        transitions.Party.ASSIGNED_DEVELOPER: "the assigned developer",
+    }
+    who = " or ".join(names[p] for p in transitions.Party if p in move.parties)
+    return f"Only {who} can {move.action} this ticket."
+
+
+def _why_not_editable(status: str, who: set) -> str:
+    if transitions.Party.ADMIN in who:
+        return f"A ticket whose status is {status} can no longer be edited."
+    return f"The client can edit a ticket only while it is {TicketStatus.NEW}; it is {status}."

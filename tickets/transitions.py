@@ -1,0 +1,84 @@
+"""The ticket lifecycle as data: which action moves which status where, who may take it, and the
+event it emits. Pure: no database, no HTTP. The services enforce it; the API's `allowed_actions`
+and the 409 answer read it.
+"""
+from dataclasses import dataclass
+from enum import Enum
+
+from accounts.models import Role
+from tickets.models import TicketEventType as Event
+from tickets.models import TicketStatus as S
+
+
+class Party(str, Enum):
+    """How a user stands towards one ticket."""
+
+    ADMIN = "ADMIN"
+    OWNER = "OWNER"  # the client who filed it
+    ASSIGNED_DEVELOPER = "ASSIGNED_DEVELOPER"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[S]
+    target: S
+    parties: frozenset[Party]
+    event: Event
+
+
+def _t(action: str, sources: set[S], target: S, parties: set[Party], event: Event) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(parties), event)
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        _t("open", {S.NEW}, S.OPENED, {Party.ADMIN}, Event.TICKET_OPENED),
+        _t("assign", {S.OPENED, S.ASSIGNED, S.IN_PROGRESS}, S.ASSIGNED, {Party.ADMIN},
+           Event.DEVELOPER_ASSIGNED),
+        _t("start", {S.ASSIGNED}, S.IN_PROGRESS, {Party.ASSIGNED_DEVELOPER}, Event.WORK_STARTED),
+        _t("finish", {S.IN_PROGRESS}, S.FINISHED, {Party.ASSIGNED_DEVELOPER}, Event.WORK_FINISHED),
+        _t("close", {S.FINISHED}, S.CLOSED, {Party.ADMIN, Party.OWNER}, Event.TICKET_CLOSED),
+        _t("reject", {S.NEW, S.OPENED}, S.REJECTED, {Party.ADMIN}, Event.TICKET_REJECTED),
+    )
+}
+
+ACTIONS: tuple[str, ...] = tuple(TRANSITIONS)
+
+# Who may edit a ticket's details (PATCH), and in which statuses.
+EDITABLE_STATUSES: dict[Party, frozenset[S]] = {
+    Party.OWNER: frozenset({S.NEW}),
+    Party.ADMIN: frozenset(set(S) - {S.CLOSED, S.REJECTED}),
+}
+
+
+def parties(*, role: str | None, user_id: int, client_id: int, developer_id: int | None) -> set[Party]:
+    """The parties a user is to a ticket, from their role and the ticket's two user ids."""
+    found: set[Party] = set()
+    if role == Role.ADMIN:
+        found.add(Party.ADMIN)
+    if user_id == client_id and role in (Role.CLIENT, Role.ADMIN):
+        found.add(Party.OWNER)
+    if role == Role.DEVELOPER and developer_id is not None and user_id == developer_id:
+        found.add(Party.ASSIGNED_DEVELOPER)
+    return found
+
+
+def may_take(action: str, who: set[Party]) -> bool:
+    """Whether these parties may ever take `action`, whatever the status."""
+    return bool(TRANSITIONS[action].parties & who)
+
+
+def allowed_actions(status: str, who: set[Party]) -> list[str]:
+    """The actions these parties may take on a ticket in `status`, in lifecycle order."""
+    return [t.action for t in TRANSITIONS.values() if status in t.sources and t.parties & who]
+
+
+def may_edit(status: str, who: set[Party]) -> bool:
+    return any(status in EDITABLE_STATUSES.get(party, ()) for party in who)
+
+
+def actions_from(status: str) -> list[str]:
+    """Every action the lifecycle allows from `status`, whoever takes it."""
+    return [t.action for t in TRANSITIONS.values() if status in t.sources]

@@ -1,0 +1,106 @@
+"""Ticket endpoints. Thin: parse input, call a service or selector, render the ticket."""
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.filters import SearchFilter
+from rest_framework.response import Response
+from django_filters.rest_framework import DjangoFilterBackend
+
+from tickets import selectors, services
+from tickets.filters import TicketFilter
+from tickets.serializers import (
+    ACTION_INPUTS,
+    TicketDetailSerializer,
+    TicketInputSerializer,
+    TicketOutputSerializer,
+)
+
+
+class TicketViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """/api/tickets/: list, create, read, edit details, and one POST per lifecycle action.
+
+    There is no DELETE (a ticket's history is the record) and no PUT (PATCH edits details).
+    """
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    serializer_class = TicketOutputSerializer
+    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filterset_class = TicketFilter
+    search_fields = ["title", "description", "project_name"]
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return selectors.tickets_list(user=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return TicketDetailSerializer
+        return TicketOutputSerializer
+
+    def get_object(self):
+        return selectors.ticket_get(
+            user=self.request.user, ticket_id=self.kwargs["pk"], with_history=True
+        )
+
+    def create(self, request):
+        serializer = TicketInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = services.ticket_create(client=request.user, **serializer.validated_data)
+        return self._detail(ticket.pk, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
+        services.ensure_edit_allowed(ticket=ticket, actor=request.user)
+        serializer = TicketInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_update(ticket_id=ticket.pk, actor=request.user, changes=serializer.validated_data)
+        return self._detail(ticket.pk)
+
+    @action(detail=True, methods=["post"])
+    def open(self, request, pk=None):
+        return self._transition(request, pk, "open")
+
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        return self._transition(request, pk, "assign")
+
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        return self._transition(request, pk, "start")
+
+    @action(detail=True, methods=["post"])
+    def finish(self, request, pk=None):
+        return self._transition(request, pk, "finish")
+
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._transition(request, pk, "close")
+
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._transition(request, pk, "reject")
+
+    def _transition(self, request, pk, action_name: str) -> Response:
+        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
+        # Refuse a move that is not the caller's, or not possible now, before judging its body:
+        # "you may not reject" helps more than "reason is required". The service checks again
+        # under the row lock.
+        services.ensure_action_allowed(ticket=ticket, actor=request.user, action=action_name)
+        serializer = ACTION_INPUTS[action_name](data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.ticket_transition(
+            ticket_id=ticket.pk,
+            actor=request.user,
+            action=action_name,
+            developer_id=data.get("developer"),
+            resolution=data.get("resolution", ""),
+            reason=data.get("reason", ""),
+        )
+        return self._detail(ticket.pk)
+
+    def _detail(self, ticket_id: int, code: int = status.HTTP_200_OK) -> Response:
+        ticket = selectors.ticket_get(user=self.request.user, ticket_id=ticket_id, with_history=True)
+        data = TicketDetailSerializer(ticket, context=self.get_serializer_context()).data
+        return Response(data, status=code)
