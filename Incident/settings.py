@@ -72,9 +72,10 @@ WSGI_APPLICATION = "Incident.wsgi.application"
 
 # --- Database -------------------------------------------------------------------------------------
 # An embedded SQLite file unless DATABASE_URL says otherwise (postgres://user@host:5432/name).
+# Read through decouple, so a DATABASE_URL in .env counts as much as one in the environment.
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        config("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=config("DATABASE_CONN_MAX_AGE", default=60, cast=int),
         conn_health_checks=True,
     )

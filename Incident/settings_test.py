@@ -4,7 +4,7 @@ DATABASE_URL is still honoured, so the same suite runs on SQLite and on PostgreS
 """
 import os
 
-os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-signing")
 
 from Incident.settings import *  # noqa: E402,F401,F403
 

@@ -10,7 +10,7 @@ User = get_user_model()
 
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
-    verbose_name_plural = "User Profile"
+    verbose_name = verbose_name_plural = "User Profile"
     can_delete = False
     min_num = 1
     max_num = 1

@@ -3,6 +3,8 @@
 Numbers are stored in E.164 (`+201234567890`). A number must carry its country code: Meta prefixes
 a number without one with the *business* number's country code, which misdelivers messages.
 """
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 
@@ -10,6 +12,9 @@ EXPECTED_FORM = (
     "Enter the number in international format: + and the country code, then the number, "
     "e.g. +201234567890 (Egypt) or +12025551234 (US)."
 )
+
+# What people type between digits; dropped before looking for the leading +.
+_PUNCTUATION = re.compile(r"[\s\-().]")
 
 
 def normalize_whatsapp_number(raw: str) -> str:
@@ -21,7 +26,7 @@ def normalize_whatsapp_number(raw: str) -> str:
     value = (raw or "").strip()
     if not value:
         return ""
-    if not value.startswith("+"):
+    if not _PUNCTUATION.sub("", value).startswith("+"):
         raise ValidationError(
             f"'{value}' has no country code. {EXPECTED_FORM}", code="missing_country_code"
         )

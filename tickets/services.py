@@ -7,7 +7,7 @@ from accounts.selectors import active_developer, role_of
 from Incident.errors import InvalidInput
 from tickets import transitions
 from tickets.errors import ActionNotPermitted, EditNotAllowed, TransitionNotAllowed
-from tickets.models import Ticket, TicketEvent, TicketEventType, TicketStatus
+from tickets.models import Category, Priority, Ticket, TicketEvent, TicketEventType, TicketStatus
 from tickets.selectors import parties_of
 
 EDITABLE_FIELDS = ("title", "description", "priority", "category", "project_name")
@@ -19,8 +19,8 @@ def ticket_create(
     title: str,
     description: str,
     project_name: str,
-    priority: str,
-    category: str,
+    priority: str = Priority.MEDIUM,
+    category: str = Category.OTHER,
 ) -> Ticket:
     """File a new ticket as `client` (a CLIENT, or an ADMIN filing on someone's behalf)."""
     if role_of(client) not in (Role.CLIENT, Role.ADMIN):

@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run install migrate demo test test-postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall whenever a requirements file changes.
+$(VENV)/.runtime-installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+install: $(VENV)/.runtime-installed
+
+# `make run` is for trying the product locally: DEBUG on (unless already set in the
+# environment), demo users, and WhatsApp in console mode while no access token is configured.
+run: export DEBUG ?= True
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest
+
+# The same suite against the local PostgreSQL server (row locks, real concurrency).
+test-postgres: $(VENV)/.dev-installed
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache

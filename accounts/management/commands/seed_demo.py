@@ -1,0 +1,46 @@
+"""Create the demo users for a local try-out: an admin, two developers and two clients.
+
+Refuses to run with DEBUG off: these accounts have published passwords.
+"""
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Role
+
+DEMO_USERS = (
+    # username, password, role, WhatsApp number, first name, last name
+    ("admin", "admin-demo-pass", Role.ADMIN, "+201000000001", "Ada", "Admin"),
+    ("developer", "developer-demo-pass", Role.DEVELOPER, "+201000000002", "Dev", "Eloper"),
+    ("developer2", "developer-demo-pass", Role.DEVELOPER, "+201000000004", "Second", "Developer"),
+    ("client", "client-demo-pass", Role.CLIENT, "+201000000003", "John", "Doe"),
+    ("client2", "client-demo-pass", Role.CLIENT, "+201000000005", "Jane", "Roe"),
+)
+
+
+class Command(BaseCommand):
+    help = "Create (or reset) the demo users and print their passwords. Only with DEBUG on."
+
+    def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            raise CommandError(
+                "Refusing to create demo users with DEBUG off: their passwords are public."
+            )
+        User = get_user_model()
+        with transaction.atomic():
+            for username, password, role, number, first, last in DEMO_USERS:
+                user, _ = User.objects.get_or_create(username=username)
+                user.first_name, user.last_name = first, last
+                user.email = f"{username}@example.com"
+                user.is_active = True
+                user.is_staff = user.is_superuser = role == Role.ADMIN
+                user.set_password(password)
+                user.save()
+                user.profile.role = role
+                user.profile.whatsapp_number = number
+                user.profile.save()
+
+        self.stdout.write("Demo users (DEBUG only; passwords are public):")
+        for username, password, role, number, *_ in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {password:<20} {role:<10} {number}")

@@ -1,0 +1,30 @@
+"""The demo seed: users of each role with numbers, passwords printed, never with DEBUG off."""
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+
+from accounts.models import Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_creates_each_role_with_a_number_and_prints_passwords(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")  # running it again resets, never duplicates
+
+    users = {u.username: u for u in get_user_model().objects.select_related("profile")}
+    assert {u.profile.role for u in users.values()} == {Role.ADMIN, Role.DEVELOPER, Role.CLIENT}
+    assert all(u.profile.whatsapp_number.startswith("+20") for u in users.values())
+    assert users["admin"].is_superuser
+    out = capsys.readouterr().out
+    assert "admin-demo-pass" in out
+    assert authenticate(username="client", password="client-demo-pass") is not None
+    assert len(users) == 5
+
+
+def test_seed_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo")
+    assert not get_user_model().objects.exists()
