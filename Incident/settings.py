@@ -125,6 +125,20 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
+# --- WhatsApp Cloud API ---------------------------------------------------------------------------
+# Without an access token the service runs in console mode: messages are printed, not sent, and
+# logged as SKIPPED. See README "WhatsApp notifications".
+WHATSAPP_ACCESS_TOKEN = config("WHATSAPP_ACCESS_TOKEN", default="")
+WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_API_BASE_URL = config("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com")
+WHATSAPP_TIMEOUT = config("WHATSAPP_TIMEOUT", default=10, cast=float)
+# How many messages of one event are sent at once.
+WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=16, cast=int)
+# The seam that chooses the sender: a dotted path to a function returning a client. The default
+# picks the Cloud API client when a token is set, the console client otherwise.
+WHATSAPP_CLIENT_FACTORY = "notifications.clients.default_client"
+
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

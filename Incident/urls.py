@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),
+    path("api/", include("notifications.urls")),
 ]
 
 handler404 = "Incident.errors.not_found"

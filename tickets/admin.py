@@ -3,6 +3,7 @@ never edited by hand (it changes only through the lifecycle)."""
 from django.contrib import admin
 
 from Incident.errors import ApplicationError
+from notifications.admin import NotificationLogInline
 from tickets import services
 from tickets.models import Ticket, TicketEvent
 
@@ -30,7 +31,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
-    inlines = (TicketEventInline,)
+    inlines = (TicketEventInline, NotificationLogInline)
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",
         "assigned_developer", "resolution", "rejection_reason", "created_at", "updated_at",

@@ -1,10 +1,15 @@
-"""Write-side rules for tickets. `ticket_transition` is the only code that changes a status."""
+"""Write-side rules for tickets. `ticket_transition` is the only code that changes a status.
+
+Creation and every transition schedule their notifications to run after the commit; edits of
+details (TICKET_UPDATED) notify nobody.
+"""
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from accounts.models import Role
 from accounts.selectors import active_developer, role_of
 from Incident.errors import InvalidInput
+from notifications.services import schedule_ticket_notifications
 from tickets import transitions
 from tickets.errors import ActionNotPermitted, EditNotAllowed, TransitionNotAllowed
 from tickets.models import Category, Priority, Ticket, TicketEvent, TicketEventType, TicketStatus
@@ -35,6 +40,9 @@ def ticket_create(
             category=category,
         )
         _record(ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status="")
+        schedule_ticket_notifications(
+            ticket_id=ticket.pk, event=TicketEventType.TICKET_CREATED, actor_id=client.pk
+        )
     return ticket
 
 
@@ -96,6 +104,7 @@ def ticket_transition(
         ticket.status = move.target
         ticket.save(update_fields=["status", *changed, "updated_at"])
         _record(ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note)
+        schedule_ticket_notifications(ticket_id=ticket.pk, event=move.event, actor_id=actor.pk)
     return ticket
 
 

@@ -1,0 +1,46 @@
+"""`manage.py check` says when WhatsApp runs in console mode, and which settings cannot work."""
+import re
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+VERSION_FORM = re.compile(r"^v\d+\.\d+$")
+
+
+@register("notifications")
+def check_whatsapp_settings(app_configs, **kwargs) -> list:
+    problems = []
+    if not settings.WHATSAPP_ACCESS_TOKEN:
+        problems.append(Warning(
+            "WhatsApp is not configured: WHATSAPP_ACCESS_TOKEN is empty, so notifications are "
+            "printed to the console and logged as SKIPPED (console mode).",
+            hint="Set WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID to send for real.",
+            id="notifications.W001",
+        ))
+    else:
+        phone_number_id = str(settings.WHATSAPP_PHONE_NUMBER_ID)
+        if not phone_number_id.isdigit():
+            problems.append(Error(
+                f"WHATSAPP_PHONE_NUMBER_ID {phone_number_id!r} is not numeric.",
+                hint="Use the Phone Number ID from WhatsApp → API Setup (digits, e.g. "
+                "123456789012345), not the phone number itself.",
+                id="notifications.E001",
+            ))
+    if not VERSION_FORM.match(str(settings.WHATSAPP_API_VERSION)):
+        problems.append(Error(
+            f"WHATSAPP_API_VERSION {settings.WHATSAPP_API_VERSION!r} is not of the form vNN.N.",
+            hint="For example v21.0.",
+            id="notifications.E002",
+        ))
+    if not str(settings.WHATSAPP_API_BASE_URL).startswith(("https://", "http://")):
+        problems.append(Error(
+            f"WHATSAPP_API_BASE_URL {settings.WHATSAPP_API_BASE_URL!r} is not an http(s) URL.",
+            hint="Normally https://graph.facebook.com.",
+            id="notifications.E003",
+        ))
+    if settings.WHATSAPP_TIMEOUT <= 0 or settings.WHATSAPP_MAX_WORKERS < 1:
+        problems.append(Error(
+            "WHATSAPP_TIMEOUT must be above 0 and WHATSAPP_MAX_WORKERS at least 1.",
+            id="notifications.E004",
+        ))
+    return problems

@@ -1,0 +1,22 @@
+"""Console mode: with no access token, messages are printed in full instead of sent."""
+import sys
+from typing import TextIO
+
+from notifications.clients.base import SendResult
+from notifications.models import NotificationStatus
+
+CONSOLE_MODE_REASON = (
+    "Console mode: WHATSAPP_ACCESS_TOKEN is not set, so the message was printed to the server "
+    "console instead of sent. Set the token (see .env.example) to send for real."
+)
+
+
+class ConsoleWhatsAppClient:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def send_text(self, *, to: str, body: str) -> SendResult:
+        stream = self._stream or sys.stdout
+        stream.write(f"\n----- WhatsApp (console mode) to {to} -----\n{body}\n----- end -----\n")
+        stream.flush()
+        return SendResult(status=NotificationStatus.SKIPPED, error_message=CONSOLE_MODE_REASON)

@@ -1,0 +1,157 @@
+"""The WhatsApp Cloud API client: one pooled HTTP session, timeouts always set, every outcome a
+SendResult, the access token never in a result, a log line or an exception."""
+import logging
+from urllib.parse import quote
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from notifications import graph_errors
+from notifications.clients.base import SendResult
+from notifications.models import NotificationStatus
+
+logger = logging.getLogger(__name__)
+
+# Connecting should never take long; reading waits for Graph to process the message.
+MAX_CONNECT_TIMEOUT = 5.0
+
+
+class WhatsAppClient:
+    def __init__(
+        self,
+        *,
+        access_token: str,
+        phone_number_id: str,
+        api_version: str = "v21.0",
+        base_url: str = "https://graph.facebook.com",
+        timeout: float = 10.0,
+        pool_size: int = 16,
+    ) -> None:
+        if not access_token:
+            raise ValueError("WhatsAppClient needs an access token; use console mode without one.")
+        self._token = access_token
+        self.base_url = base_url.rstrip("/")
+        self.url = f"{self.base_url}/{quote(api_version)}/{quote(phone_number_id)}/messages"
+        self.timeout = (min(MAX_CONNECT_TIMEOUT, timeout), timeout)
+        self._session = requests.Session()
+        # One pool sized for the fan-out, so concurrent sends reuse connections, not queue for one.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", adapter)
+        self._session.headers.update(
+            {"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"}
+        )
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
+        return f"<WhatsAppClient {self.url}>"
+
+    def send_text(self, *, to: str, body: str) -> SendResult:
+        payload = {
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            # Stored as E.164; sent as digits with the country code (the setup guide's form).
+            "to": to.lstrip("+"),
+            "type": "text",
+            "text": {"preview_url": False, "body": body},
+        }
+        return self._post(payload)
+
+    def _post(self, payload: dict) -> SendResult:
+        try:
+            response = self._session.post(self.url, json=payload, timeout=self.timeout)
+        except requests.ConnectTimeout:
+            return self._failed(
+                f"Could not connect to {self.base_url} within {self.timeout[0]:g} s; the message "
+                "was not sent. Check the server's network; resend once WhatsApp is reachable.",
+                temporary=True,
+            )
+        except requests.Timeout:
+            return self._failed(
+                f"No answer from WhatsApp within {self.timeout[1]:g} s. The message may or may not "
+                "have gone out; check with the recipient before resending.",
+            )
+        except requests.ConnectionError as exc:
+            if _failed_before_sending(exc):
+                return self._failed(
+                    f"Could not connect to {self.base_url} (connection refused or host not "
+                    "found); the message was not sent. Check the server's network and "
+                    "WHATSAPP_API_BASE_URL; resend once it is reachable.",
+                    temporary=True,
+                )
+            return self._failed(
+                "The connection to WhatsApp broke before an answer came. The message may or may "
+                "not have gone out; check with the recipient before resending.",
+            )
+        except requests.RequestException as exc:
+            return self._failed(f"The request to WhatsApp failed: {type(exc).__name__}.")
+        return self._read(response)
+
+    def _read(self, response: requests.Response) -> SendResult:
+        status = response.status_code
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            return self._failed(
+                f"WhatsApp answered HTTP {status} with a body that is not JSON (likely a proxy or "
+                "outage page). Resend later.",
+                http_status=status,
+                temporary=status >= 500,
+            )
+        if 200 <= status < 300:
+            message_id = _first_message_id(data)
+            if message_id:
+                return SendResult(
+                    status=NotificationStatus.SENT, message_id=message_id, http_status=status
+                )
+            return self._failed(
+                f"WhatsApp answered HTTP {status} without a message id, so there is no sign the "
+                "message was accepted. Check the recipient before resending.",
+                http_status=status,
+            )
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        code = error.get("code") if isinstance(error.get("code"), int) else None
+        details = (error.get("error_data") or {}).get("details", "") if isinstance(
+            error.get("error_data"), dict
+        ) else ""
+        message = graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))
+        if not error:
+            message = f"WhatsApp answered HTTP {status} without an error object. Resend later."
+        return self._failed(
+            message,
+            http_status=status,
+            error_code="" if code is None else str(code),
+            temporary=graph_errors.is_temporary(code) or (code is None and status >= 500),
+        )
+
+    def _failed(self, message: str, **fields) -> SendResult:
+        return SendResult(
+            status=NotificationStatus.FAILED, error_message=self._redact(message), **fields
+        )
+
+    def _redact(self, text: str) -> str:
+        # Defence in depth: Graph has no reason to echo the token, but if it ever did, the log
+        # row must not store it.
+        return text.replace(self._token, "[redacted]")
+
+
+def _failed_before_sending(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made (refused, unknown host), so nothing was sent.
+
+    A reset or an aborted answer looks the same to requests but may come after Graph took the
+    message; those must not be reported as "not sent".
+    """
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3 wraps it in MaxRetryError
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _first_message_id(data: dict) -> str:
+    messages = data.get("messages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        message_id = messages[0].get("id")
+        if isinstance(message_id, str):
+            return message_id
+    return ""
