@@ -108,10 +108,16 @@ def send_all(sender: WhatsAppSender, messages: list[tuple[str, str]]) -> list[Se
         thread_name_prefix="whatsapp-send",
     )
     futures = [pool.submit(_send_one, sender, number, text) for number, text in messages]
-    bound = min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT + 1
-    wait(futures, timeout=bound)
+    wait(futures, timeout=batch_time_bound())
     pool.shutdown(wait=False, cancel_futures=True)
     return [_outcome(future) for future in futures]
+
+
+def batch_time_bound() -> float:
+    """Seconds one event's sends may take in all: one send's connect and read timeouts, plus a
+    second for the pool itself."""
+    timeout = settings.WHATSAPP_TIMEOUT
+    return min(MAX_CONNECT_TIMEOUT, timeout) + timeout + 1
 
 
 def _outcome(future: Future) -> SendResult:

@@ -1,0 +1,61 @@
+"""Django admin "Notification logs": list, filters, search, read-only detail; logs on the ticket."""
+import pytest
+
+from notifications.clients.base import SendResult
+from notifications.models import NotificationLog, NotificationStatus
+from notifications.services import notify_ticket_event
+from notifications.tests.fakes import FakeWhatsAppSender
+from tickets.models import TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client, cast):
+    cast.admin.is_staff = cast.admin.is_superuser = True
+    cast.admin.set_password("pw")
+    cast.admin.save()
+    client.login(username="admin", password="pw")
+    return client
+
+
+@pytest.fixture
+def ticket_with_logs(cast, ticket_in):
+    ticket = ticket_in(TicketStatus.ASSIGNED, description="A very particular description")
+    sender = FakeWhatsAppSender(results={cast.developer.profile.whatsapp_number: SendResult(
+        status=NotificationStatus.FAILED, error_code="131030", http_status=400,
+        error_message="Recipient phone number not in allowed list. Add the number in the console.")})
+    notify_ticket_event(ticket_id=ticket.pk, event="DEVELOPER_ASSIGNED", actor_id=cast.admin.pk, sender=sender)
+    return ticket
+
+
+def test_log_list_shows_columns_and_filters(staff, ticket_with_logs):
+    page = staff.get("/admin/notifications/notificationlog/").content.decode()
+    assert "Developer assigned" in page and "[131030] Recipient phone number not in allowed list" in page
+    failed = staff.get(
+        "/admin/notifications/notificationlog/?channel__exact=WHATSAPP&status__exact=FAILED"
+    ).content.decode()
+    assert "131030" in failed and "wamid.fake" not in failed
+
+
+def test_log_search_by_recipient_number_title_and_wamid(staff, ticket_with_logs, cast):
+    sent = NotificationLog.objects.get(status="SENT")
+    for term in ("client", cast.client.profile.whatsapp_number, "Login page", sent.provider_message_id):
+        page = staff.get("/admin/notifications/notificationlog/", {"q": term}).content.decode()
+        assert sent.provider_message_id in page, term
+
+
+def test_log_detail_is_read_only_and_shows_the_whole_message(staff, ticket_with_logs):
+    row = NotificationLog.objects.get(status="FAILED")
+    page = staff.get(f"/admin/notifications/notificationlog/{row.pk}/change/").content.decode()
+    assert "A very particular description" in page
+    assert "Add the number in the console." in page
+    for editable in ('name="message"', 'name="status"', 'name="error_message"', 'name="_save"'):
+        assert editable not in page
+    assert staff.post(f"/admin/notifications/notificationlog/{row.pk}/change/", {}).status_code == 403
+    assert staff.get("/admin/notifications/notificationlog/add/").status_code == 403
+
+
+def test_ticket_page_shows_its_notification_logs(staff, ticket_with_logs):
+    page = staff.get(f"/admin/tickets/ticket/{ticket_with_logs.pk}/change/").content.decode()
+    assert "Notification logs" in page and "Recipient phone number not in allowed list" in page
