@@ -2,7 +2,7 @@
 import pytest
 
 from notifications.tests.fakes import FakeWhatsAppSender
-from tickets.tests.conftest import cast, ticket_in  # noqa: F401  (shared fixtures)
+from tickets.tests.conftest import cast, staff, ticket_in  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture

@@ -10,14 +10,6 @@ from tickets.models import TicketStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, cast):
-    cast.admin.is_staff = cast.admin.is_superuser = True
-    cast.admin.set_password("pw")
-    cast.admin.save()
-    client.login(username="admin", password="pw")
-    return client
-
 
 @pytest.fixture
 def ticket_with_logs(cast, ticket_in):

@@ -40,6 +40,16 @@ def cast(db) -> Cast:
 
 
 @pytest.fixture
+def staff(client, cast):
+    """A Django test client logged in to the admin as `cast.admin`."""
+    cast.admin.is_staff = cast.admin.is_superuser = True
+    cast.admin.set_password("pw")
+    cast.admin.save()
+    client.login(username="admin", password="pw")
+    return client
+
+
+@pytest.fixture
 def ticket_in(cast):
     """Return a function making a ticket of `cast.client` in the given status."""
 

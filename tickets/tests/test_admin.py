@@ -6,14 +6,6 @@ from tickets.models import TicketEventType, TicketStatus
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff(client, cast):
-    cast.admin.is_staff = cast.admin.is_superuser = True
-    cast.admin.set_password("pw")
-    cast.admin.save()
-    client.login(username="admin", password="pw")
-    return client
-
 
 def test_ticket_list_loads_with_filters(staff, ticket_in):
     ticket_in(TicketStatus.ASSIGNED, title="Visible in admin")
