@@ -133,11 +133,36 @@ WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
 WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v21.0")
 WHATSAPP_API_BASE_URL = config("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com")
 WHATSAPP_TIMEOUT = config("WHATSAPP_TIMEOUT", default=10, cast=float)
+# Seconds before the first and second automatic retry of a send that can safely be repeated.
+WHATSAPP_RETRY_BACKOFF = config("WHATSAPP_RETRY_BACKOFF", default="0.2,0.6", cast=Csv(float))
 # How many messages of one event are sent at once.
 WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=16, cast=int)
+# `text` (free text), `template` (approved templates), or `auto`: free text while the recipient
+# wrote to the business number in the last 24 hours, a template otherwise.
+WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="text")
+# JSON overriding the per-event templates of notifications/templates.py, e.g.
+# {"TICKET_CREATED": {"name": "ticket_created", "language": "en_US", "params": ["ticket_id", "title"]}}
+WHATSAPP_TEMPLATES = config("WHATSAPP_TEMPLATES", default="")
+# Webhooks: the string you type in the App Dashboard, and the app secret that signs payloads.
+WHATSAPP_WEBHOOK_VERIFY_TOKEN = config("WHATSAPP_WEBHOOK_VERIFY_TOKEN", default="")
+WHATSAPP_APP_SECRET = config("WHATSAPP_APP_SECRET", default="")
 # The seam that chooses the sender: a dotted path to a function returning a client. The default
 # picks the Cloud API client when a token is set, the console client otherwise.
 WHATSAPP_CLIENT_FACTORY = "notifications.clients.default_client"
+
+# --- Notification channels and email ------------------------------------------------------------
+# `whatsapp`, or `whatsapp,email` to email every recipient with an address as well.
+NOTIFICATION_CHANNELS = config("NOTIFICATION_CHANNELS", default="whatsapp", cast=Csv())
+# Email a user whose WhatsApp message was skipped or failed for good.
+NOTIFICATION_EMAIL_FALLBACK = config("NOTIFICATION_EMAIL_FALLBACK", default=False, cast=bool)
+EMAIL_BACKEND = config("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = config("EMAIL_HOST", default="localhost")
+EMAIL_PORT = config("EMAIL_PORT", default=25, cast=int)
+EMAIL_HOST_USER = config("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = config("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
+EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=10, cast=int)
+DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Incident <noreply@localhost>")
 
 # --- Logging --------------------------------------------------------------------------------------
 LOGGING = {

@@ -17,3 +17,12 @@ WHATSAPP_PHONE_NUMBER_ID = "123456789012345"
 WHATSAPP_API_VERSION = "v21.0"
 WHATSAPP_API_BASE_URL = "https://graph.facebook.com"
 WHATSAPP_TIMEOUT = 10.0
+WHATSAPP_MESSAGE_MODE = "text"
+WHATSAPP_TEMPLATES = ""
+WHATSAPP_WEBHOOK_VERIFY_TOKEN = "test-verify-token"
+WHATSAPP_APP_SECRET = "test-app-secret"
+NOTIFICATION_CHANNELS = ["whatsapp"]
+NOTIFICATION_EMAIL_FALLBACK = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Retries happen in tests, but never wait: the suite does not sleep.
+WHATSAPP_RETRY_BACKOFF = [0.0, 0.0]

@@ -32,6 +32,12 @@ class UserProfile(models.Model):
         blank=True,
         help_text="International format with country code, e.g. +201234567890.",
     )
+    whatsapp_last_inbound_at = models.DateTimeField(
+        "last wrote to the business number",
+        null=True,
+        blank=True,
+        help_text="From WhatsApp webhooks; opens a 24-hour window for free-text messages.",
+    )
 
     class Meta:
         verbose_name = "user profile"

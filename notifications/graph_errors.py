@@ -99,19 +99,35 @@ GRAPH_ERRORS: dict[int, GraphErrorInfo] = {
         temporary=True,
     ),
     132000: GraphErrorInfo(
-        "The template's parameter count does not match its body",
-        "Make the template's body parameters match the ones registered in WhatsApp Manager.",
+        "The number of template parameters does not match the template's body",
+        "Make the event's \"params\" in WHATSAPP_TEMPLATES list exactly as many fields as the "
+        "template has {{n}} placeholders in WhatsApp Manager.",
     ),
     132001: GraphErrorInfo(
-        "The template does not exist in that language or is not approved",
-        "Check the template name and language code in WhatsApp Manager.",
+        "The template does not exist in that language or is not approved yet",
+        "Check the template name and language code in WhatsApp Manager against "
+        "WHATSAPP_TEMPLATES, and wait for approval.",
     ),
     132012: GraphErrorInfo(
         "Template parameter values are formatted incorrectly",
-        "Check the parameter values sent for the template.",
+        "Check that each parameter in WHATSAPP_TEMPLATES fits the template's placeholder type.",
+    ),
+    132005: GraphErrorInfo(
+        "The template's translated text is too long",
+        "Shorten the parameter values or the template text.",
+    ),
+    132007: GraphErrorInfo(
+        "The template's content violates WhatsApp policy",
+        "Edit the template in WhatsApp Manager and submit it again.",
     ),
     132015: GraphErrorInfo(
-        "The template is paused because of low quality", "Edit the template or use another one."
+        "The template is paused because of low quality",
+        "Edit the template in WhatsApp Manager, or map the event to another approved template "
+        "in WHATSAPP_TEMPLATES.",
+    ),
+    132016: GraphErrorInfo(
+        "The template is disabled after repeated quality problems",
+        "Create a new template and map the event to it in WHATSAPP_TEMPLATES.",
     ),
     133010: GraphErrorInfo(
         "The business phone number is not registered on the WhatsApp Cloud API",

@@ -4,6 +4,7 @@ The admin "new ticket" and client "ticket opened" texts are the setup guide's, c
 character; the others follow their style: an emoji and a *bold* title, the fields that matter to
 that reader, what happens next, an _italic_ footer.
 """
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -14,6 +15,7 @@ MAX_LENGTH = 4096
 CUT_MARK = "… [cut]"
 ADMIN_FOOTER = "_Incident Management System_"
 CLIENT_FOOTER = "_Support Team_"
+_LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9]+")
 
 
 class Audience(str, Enum):
@@ -244,3 +246,15 @@ TEMPLATES = {
     (E.TICKET_CLOSED, A.DEVELOPER): _developer_closed,
     (E.TICKET_REJECTED, A.CLIENT): _client_rejected,
 }
+
+
+def as_email(text: str, *, ticket_id: int) -> tuple[str, str]:
+    """The same message as an email: a subject from its title, the body without WhatsApp markup."""
+    lines = text.splitlines()
+    # The titles are ours and English: drop the emoji and the *bold* markers before the words.
+    title = _LEADING_SYMBOLS.sub("", lines[0].replace("*", "")) if lines else ""
+    body = "\n".join(
+        line.replace("*", "").strip("_") if line.startswith("_") else line.replace("*", "")
+        for line in lines
+    )
+    return f"[Ticket #{ticket_id}] {title or 'Ticket update'}", body

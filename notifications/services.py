@@ -1,10 +1,11 @@
-"""Telling people about ticket events: recipients → message text → sender → one log row each.
+"""Telling people about ticket events, and resending what did not get through.
 
-Called after the ticket's transaction commits; nothing here can fail or undo the ticket change.
+recipients → channels and message type → delivery (concurrent, retried, time-bounded) → one log
+row per attempt. Runs after the ticket's transaction commits; nothing here can fail or undo the
+ticket change.
 """
-import logging
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from django.conf import settings
@@ -12,131 +13,211 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from notifications.clients import SendResult, WhatsAppSender, get_whatsapp_client
-from notifications.clients.whatsapp import MAX_CONNECT_TIMEOUT
-from notifications.messages import TicketFacts, render
-from notifications.models import Channel, NotificationLog, NotificationStatus
-from notifications.recipients import Recipient, recipients_for
-from tickets.models import Ticket
-
-logger = logging.getLogger(__name__)
+from notifications import delivery, records, templates
+from notifications.clients.base import Failure, SendResult, Template, WhatsAppSender
+from notifications.delivery import Attempt, Job
+from notifications.messages import TicketFacts, as_email, render
+from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
+from notifications.recipients import recipients_for
+from notifications.records import Planned
+from tickets.models import Ticket, TicketEvent
 
 NO_NUMBER = (
     "No WhatsApp number on profile. Add one in Django admin (Users → the user → User Profile) "
     "or with PATCH /api/auth/me/."
 )
-OUT_OF_TIME = (
-    "Not sent: the other messages of this event used up its time bound (WHATSAPP_TIMEOUT) before "
-    "this one could start. Resend it."
-)
-NO_ANSWER_IN_TIME = (
-    "No answer from WhatsApp within the event's time bound. The message may or may not have gone "
-    "out; check with the recipient before resending."
-)
+NO_EMAIL = "No email address on the user's account."
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """One recipient's message, and what became of it."""
-
-    recipient: Recipient
-    number: str
-    text: str
-    result: SendResult
-
-
-def schedule_ticket_notifications(*, ticket_id: int, event: str, actor_id: int) -> None:
+def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
     """Notify once the current transaction commits; never if it rolls back.
 
     `robust` keeps an unexpected error here from turning a committed ticket change into a 500.
     """
     transaction.on_commit(
-        partial(notify_ticket_event, ticket_id=ticket_id, event=event, actor_id=actor_id),
-        robust=True,
+        partial(notify_ticket_event, ticket_event_id=ticket_event.pk), robust=True
     )
 
 
 def notify_ticket_event(
-    *, ticket_id: int, event: str, actor_id: int | None, sender: WhatsAppSender | None = None
+    *,
+    ticket_event_id: int,
+    whatsapp: WhatsAppSender | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[NotificationLog]:
-    """Send `event`'s messages for one ticket and write one NotificationLog row per recipient."""
-    ticket = Ticket.objects.select_related("client__profile", "assigned_developer__profile").get(
-        pk=ticket_id
+    """Send one history event's messages; write one NotificationLog row per attempt."""
+    ticket_event = TicketEvent.objects.select_related(
+        "ticket__client__profile", "ticket__assigned_developer__profile"
+    ).get(pk=ticket_event_id)
+    ticket, event = ticket_event.ticket, ticket_event.event
+    recipients = recipients_for(ticket=ticket, event=event, actor_id=ticket_event.actor_id)
+    # A second run for the same event (a retried task, a double commit hook) tells nobody twice.
+    done = set(
+        NotificationLog.objects.filter(ticket_event=ticket_event, retry_of__isnull=True)
+        .values_list("recipient_id", "channel")
     )
-    recipients = recipients_for(ticket=ticket, event=event, actor_id=actor_id)
-    if not recipients:
-        return []
     facts = ticket_facts(ticket)
-    sender = sender or get_whatsapp_client()
-
-    deliveries: list[Delivery | None] = []
-    jobs: list[tuple[int, Recipient, str, str]] = []
-    for index, recipient in enumerate(recipients):
-        text = render(event, recipient.audience, facts)
-        number = recipient.user.profile.whatsapp_number
-        if number:
-            jobs.append((index, recipient, number, text))
-            deliveries.append(None)
-        else:
-            skipped = SendResult(status=NotificationStatus.SKIPPED, error_message=NO_NUMBER)
-            deliveries.append(Delivery(recipient, "", text, skipped))
-
-    results = send_all(sender, [(number, text) for _, _, number, text in jobs])
-    for (index, recipient, number, text), result in zip(jobs, results):
-        deliveries[index] = Delivery(recipient, number, text, result)
-
     now = timezone.now()
-    rows = [_log_row(ticket, event, d, now) for d in deliveries]
-    NotificationLog.objects.bulk_create(rows)
-    for delivery in deliveries:
-        _log_line(ticket, event, delivery)
-    return rows
-
-
-def send_all(sender: WhatsAppSender, messages: list[tuple[str, str]]) -> list[SendResult]:
-    """Send (number, text) pairs at once through a bounded pool; results in the same order.
-
-    The whole batch is bounded by one send's timeouts, so a ticket request never waits longer
-    than that, however many recipients there are.
-    """
-    if not messages:
-        return []
-    if len(messages) == 1:
-        return [_send_one(sender, *messages[0])]
-    pool = ThreadPoolExecutor(
-        max_workers=min(len(messages), settings.WHATSAPP_MAX_WORKERS),
-        thread_name_prefix="whatsapp-send",
-    )
-    futures = [pool.submit(_send_one, sender, number, text) for number, text in messages]
-    wait(futures, timeout=batch_time_bound())
-    pool.shutdown(wait=False, cancel_futures=True)
-    return [_outcome(future) for future in futures]
-
-
-def batch_time_bound() -> float:
-    """Seconds one event's sends may take in all: one send's connect and read timeouts, plus a
-    second for the pool itself."""
-    timeout = settings.WHATSAPP_TIMEOUT
-    return min(MAX_CONNECT_TIMEOUT, timeout) + timeout + 1
-
-
-def _outcome(future: Future) -> SendResult:
-    if future.done() and not future.cancelled():
-        return future.result()
-    if future.cancelled():
-        return SendResult(status=NotificationStatus.FAILED, error_message=OUT_OF_TIME, temporary=True)
-    return SendResult(status=NotificationStatus.FAILED, error_message=NO_ANSWER_IN_TIME)
-
-
-def _send_one(sender: WhatsAppSender, number: str, text: str) -> SendResult:
-    try:
-        return sender.send_text(to=number, body=text)
-    except Exception as exc:  # a sender must never raise; if one does, the row still says so
-        logger.exception("WhatsApp sender raised instead of returning a result")
-        return SendResult(
-            status=NotificationStatus.FAILED,
-            error_message=f"Internal error while sending ({type(exc).__name__}); see the server log.",
+    planned: list[Planned] = []
+    for recipient in recipients:
+        user = recipient.user
+        text = render(event, recipient.audience, facts)
+        template = templates.template_for(
+            event, facts, ticket_id=ticket.pk, recipient_name=display_name(user)
         )
+        base = dict(ticket=ticket, ticket_event=ticket_event, event=event, recipient=user)
+        if Channel.WHATSAPP in channels() and (user.pk, Channel.WHATSAPP) not in done:
+            planned.append(_whatsapp_plan(base, user, text, template, now))
+        if Channel.EMAIL in channels() and (user.pk, Channel.EMAIL) not in done:
+            planned.append(_email_plan(base, user, text, ticket.pk))
+
+    _deliver(planned, whatsapp, sleep)
+    fallbacks = _email_fallbacks(planned, done)
+    _deliver(fallbacks, whatsapp, sleep)
+    return records.write(planned + fallbacks)
+
+
+def resend(
+    rows: Iterable[NotificationLog],
+    *,
+    whatsapp: WhatsAppSender | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[NotificationLog]:
+    """Try FAILED and SKIPPED rows again, each as a new row pointing at the one it repeats.
+
+    Only the latest attempt of a chain is resent, never one whose chain has a SENT row, and the
+    rows are locked meanwhile, so two admins clicking at once cannot send twice.
+    """
+    with transaction.atomic():
+        ids = [row.pk for row in rows]
+        locked = list(
+            NotificationLog.objects.select_for_update()
+            .filter(pk__in=ids, status__in=(NotificationStatus.FAILED, NotificationStatus.SKIPPED))
+            .exclude(retries__isnull=False)
+            .select_related("ticket", "ticket_event", "recipient__profile")
+        )
+        now = timezone.now()
+        planned = [_resend_plan(row, now) for row in locked if not _chain_was_sent(row)]
+        _deliver(planned, whatsapp, sleep)
+        return records.write(planned)
+
+
+def resendable(rows: Iterable[NotificationLog]) -> list[NotificationLog]:
+    """The rows `resend` would act on (for dry runs and the admin's message)."""
+    return [
+        row for row in rows
+        if row.status in (NotificationStatus.FAILED, NotificationStatus.SKIPPED)
+        and not row.retries.exists()
+        and not _chain_was_sent(row)
+    ]
+
+
+# --- Planning ----------------------------------------------------------------------------------------
+
+
+def channels() -> set[str]:
+    names = {name.strip().upper() for name in settings.NOTIFICATION_CHANNELS if name.strip()}
+    return names & set(Channel.values)
+
+
+def _whatsapp_plan(base: dict, user, text: str, template: Template, now) -> Planned:
+    number = user.profile.whatsapp_number
+    as_template = templates.use_template(
+        mode=settings.WHATSAPP_MESSAGE_MODE,
+        last_inbound_at=user.profile.whatsapp_last_inbound_at,
+        now=now,
+    )
+    job = Job(Channel.WHATSAPP, number, text, template=template if as_template else None)
+    if not number:
+        job.outcome = [_skipped(NO_NUMBER)]
+    return Planned(
+        job, **base,
+        message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
+        template_name=template.name, template_language=template.language,
+        template_params=template.params,
+    )
+
+
+def _email_plan(base: dict, user, text: str, ticket_id: int) -> Planned:
+    subject, body = as_email(text, ticket_id=ticket_id)
+    job = Job(Channel.EMAIL, user.email, body, subject=subject)
+    if not user.email:
+        job.outcome = [_skipped(NO_EMAIL)]
+    return Planned(job, **base, message_type=MessageType.EMAIL)
+
+
+def _email_fallbacks(planned: list[Planned], done: set) -> list[Planned]:
+    """Email whoever's WhatsApp message was skipped or refused for good, if fallback is on."""
+    if not settings.NOTIFICATION_EMAIL_FALLBACK or Channel.EMAIL in channels():
+        return []
+    fallbacks = []
+    for p in planned:
+        if p.job.channel != Channel.WHATSAPP or not _failed_for_good(p.job.outcome[-1].result):
+            continue
+        user = p.recipient
+        if user.email and (user.pk, Channel.EMAIL) not in done:
+            base = dict(ticket=p.ticket, ticket_event=p.ticket_event, event=p.event, recipient=user)
+            fallbacks.append(_email_plan(base, user, p.job.text, p.ticket.pk))
+    return fallbacks
+
+
+def _failed_for_good(result: SendResult) -> bool:
+    if result.status == NotificationStatus.SKIPPED:
+        return True
+    return result.failure == Failure.PROVIDER_ERROR and not result.temporary
+
+
+def _resend_plan(row: NotificationLog, now) -> Planned:
+    base = dict(ticket=row.ticket, ticket_event=row.ticket_event, event=row.event,
+                recipient=row.recipient, retry_of=row)
+    user = row.recipient
+    if row.channel == Channel.EMAIL:
+        subject = f"[Ticket #{row.ticket_id}] {row.get_event_display()}"
+        job = Job(Channel.EMAIL, user.email, row.message, subject=subject)
+        if not user.email:
+            job.outcome = [_skipped(NO_EMAIL)]
+        return Planned(job, **base, message_type=MessageType.EMAIL)
+
+    number = user.profile.whatsapp_number  # the current one: it may have been fixed since
+    template = Template(row.template_name, row.template_language, list(row.template_params))
+    # A template is resent as one; free text switches to the template where text cannot arrive.
+    as_template = row.message_type == MessageType.TEMPLATE or bool(row.template_name) and (
+        row.error_code == "131047"
+        or templates.use_template(mode=settings.WHATSAPP_MESSAGE_MODE,
+                                  last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now)
+    )
+    text = row.message if row.message_type == MessageType.TEXT else ""
+    job = Job(Channel.WHATSAPP, number, text, template=template if as_template else None)
+    if not number:
+        job.outcome = [_skipped(NO_NUMBER)]
+    return Planned(
+        job, **base,
+        message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
+        template_name=row.template_name, template_language=row.template_language,
+        template_params=list(row.template_params),
+    )
+
+
+def _chain_was_sent(row: NotificationLog) -> bool:
+    """Whether this row or any attempt it repeats was SENT (and still stands as sent)."""
+    current, seen = row, set()
+    while current is not None and current.pk not in seen:
+        if current.status == NotificationStatus.SENT:
+            return True
+        seen.add(current.pk)
+        current = current.retry_of
+    return False
+
+
+def _deliver(planned: list[Planned], whatsapp, sleep) -> None:
+    delivery.run([p.job for p in planned if not p.job.outcome], whatsapp=whatsapp, sleep=sleep)
+
+
+def _skipped(reason: str) -> Attempt:
+    return Attempt("", SendResult(status=NotificationStatus.SKIPPED, error_message=reason))
+
+
+# --- Facts -------------------------------------------------------------------------------------------
 
 
 def ticket_facts(ticket: Ticket) -> TicketFacts:
@@ -157,35 +238,3 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
 def display_name(user: AbstractBaseUser) -> str:
     """The user's full name, or the username when they have none."""
     return user.get_full_name() or user.get_username()
-
-
-def _log_row(ticket: Ticket, event: str, delivery: Delivery, now) -> NotificationLog:
-    result = delivery.result
-    return NotificationLog(
-        ticket=ticket,
-        event=event,
-        recipient=delivery.recipient.user,
-        channel=Channel.WHATSAPP,
-        to=delivery.number,
-        message=delivery.text,
-        status=result.status,
-        provider_message_id=result.message_id,
-        error_code=result.error_code,
-        error_message=result.error_message,
-        http_status=result.http_status,
-        sent_at=now if result.ok else None,
-    )
-
-
-def _log_line(ticket: Ticket, event: str, delivery: Delivery) -> None:
-    username = delivery.recipient.user.get_username()
-    result = delivery.result
-    if result.status == NotificationStatus.SENT:
-        logger.info("📱 WhatsApp sent to %s: %s", username, result.message_id)
-    elif result.status == NotificationStatus.SKIPPED:
-        logger.info("WhatsApp to %s skipped (%s, ticket #%s): %s", username, event, ticket.pk,
-                    result.error_message)
-    else:
-        code = f" [code {result.error_code}]" if result.error_code else ""
-        logger.warning("WhatsApp to %s failed (%s, ticket #%s)%s: %s", username, event, ticket.pk,
-                       code, result.error_message)

@@ -39,10 +39,10 @@ def ticket_create(
             priority=priority,
             category=category,
         )
-        _record(ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status="")
-        schedule_ticket_notifications(
-            ticket_id=ticket.pk, event=TicketEventType.TICKET_CREATED, actor_id=client.pk
+        created = _record(
+            ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status=""
         )
+        schedule_ticket_notifications(ticket_event=created)
     return ticket
 
 
@@ -103,8 +103,10 @@ def ticket_transition(
         )
         ticket.status = move.target
         ticket.save(update_fields=["status", *changed, "updated_at"])
-        _record(ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note)
-        schedule_ticket_notifications(ticket_id=ticket.pk, event=move.event, actor_id=actor.pk)
+        happened = _record(
+            ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note
+        )
+        schedule_ticket_notifications(ticket_event=happened)
     return ticket
 
 

@@ -1,8 +1,19 @@
-"""What every WhatsApp sender returns and promises, so the service never depends on which one."""
-from dataclasses import dataclass
+"""What every sender returns and promises, so the service never depends on which one it has."""
+from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from notifications.models import NotificationStatus
+
+
+class Failure(str, Enum):
+    """Why a send failed: decides whether it may be retried and whether it could have gone out."""
+
+    NOT_SENT = "not_sent"  # no connection was made (refused, unknown host, connect timeout)
+    OUTCOME_UNKNOWN = "outcome_unknown"  # timeout or reset after the request left
+    PROVIDER_ERROR = "provider_error"  # Graph (or the mail server) answered with an error
+    BAD_ANSWER = "bad_answer"  # an answer that cannot be read: HTML, or no message id
+    INTERNAL = "internal"  # our own code failed
 
 
 @dataclass(frozen=True)
@@ -14,13 +25,23 @@ class SendResult:
     error_message: str = ""
     # Could the same request succeed later without anybody fixing anything?
     temporary: bool = False
+    failure: Failure | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == NotificationStatus.SENT
 
 
+@dataclass(frozen=True)
+class Template:
+    name: str
+    language: str
+    params: list[str] = field(default_factory=list)
+
+
 class WhatsAppSender(Protocol):
-    def send_text(self, *, to: str, body: str) -> SendResult:
-        """Send `body` to the E.164 number `to`. Never raises for a failed send."""
-        ...
+    """Never raises for a failed send: every outcome is a SendResult."""
+
+    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult: ...
+
+    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult: ...

@@ -2,7 +2,7 @@
 import sys
 from typing import TextIO
 
-from notifications.clients.base import SendResult
+from notifications.clients.base import SendResult, Template
 from notifications.models import NotificationStatus
 
 CONSOLE_MODE_REASON = (
@@ -15,7 +15,14 @@ class ConsoleWhatsAppClient:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
 
-    def send_text(self, *, to: str, body: str) -> SendResult:
+    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
+        return self._print(to, body)
+
+    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+        params = "\n".join(f"{{{{{n}}}}} = {value}" for n, value in enumerate(template.params, 1))
+        return self._print(to, f"[template {template.name} ({template.language})]\n{params}")
+
+    def _print(self, to: str, body: str) -> SendResult:
         stream = self._stream or sys.stdout
         stream.write(f"\n----- WhatsApp (console mode) to {to} -----\n{body}\n----- end -----\n")
         stream.flush()

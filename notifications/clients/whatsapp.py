@@ -8,7 +8,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from notifications import graph_errors
-from notifications.clients.base import SendResult
+from notifications.clients.base import Failure, SendResult, Template
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -46,16 +46,33 @@ class WhatsAppClient:
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
         return f"<WhatsAppClient {self.url}>"
 
-    def send_text(self, *, to: str, body: str) -> SendResult:
+    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
+        return self._post(
+            self._envelope(to, callback_data, type="text", text={"preview_url": False, "body": body})
+        )
+
+    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+        content = {"name": template.name, "language": {"code": template.language}}
+        if template.params:
+            content["components"] = [{
+                "type": "body",
+                "parameters": [{"type": "text", "text": value} for value in template.params],
+            }]
+        return self._post(self._envelope(to, callback_data, type="template", template=content))
+
+    @staticmethod
+    def _envelope(to: str, callback_data: str, **message) -> dict:
         payload = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             # Stored as E.164; sent as digits with the country code (the setup guide's form).
             "to": to.lstrip("+"),
-            "type": "text",
-            "text": {"preview_url": False, "body": body},
+            **message,
         }
-        return self._post(payload)
+        if callback_data:
+            # Echoed back in status webhooks, so a status finds its log row by more than the wamid.
+            payload["biz_opaque_callback_data"] = callback_data
+        return payload
 
     def _post(self, payload: dict) -> SendResult:
         try:
@@ -65,11 +82,13 @@ class WhatsAppClient:
                 f"Could not connect to {self.base_url} within {self.timeout[0]:g} s; the message "
                 "was not sent. Check the server's network; resend once WhatsApp is reachable.",
                 temporary=True,
+                failure=Failure.NOT_SENT,
             )
         except requests.Timeout:
             return self._failed(
                 f"No answer from WhatsApp within {self.timeout[1]:g} s. The message may or may not "
                 "have gone out; check with the recipient before resending.",
+                failure=Failure.OUTCOME_UNKNOWN,
             )
         except requests.ConnectionError as exc:
             if _failed_before_sending(exc):
@@ -78,13 +97,18 @@ class WhatsAppClient:
                     "found); the message was not sent. Check the server's network and "
                     "WHATSAPP_API_BASE_URL; resend once it is reachable.",
                     temporary=True,
+                    failure=Failure.NOT_SENT,
                 )
             return self._failed(
                 "The connection to WhatsApp broke before an answer came. The message may or may "
                 "not have gone out; check with the recipient before resending.",
+                failure=Failure.OUTCOME_UNKNOWN,
             )
         except requests.RequestException as exc:
-            return self._failed(f"The request to WhatsApp failed: {type(exc).__name__}.")
+            return self._failed(
+                f"The request to WhatsApp failed: {type(exc).__name__}.",
+                failure=Failure.OUTCOME_UNKNOWN,
+            )
         return self._read(response)
 
     def _read(self, response: requests.Response) -> SendResult:
@@ -99,6 +123,7 @@ class WhatsAppClient:
                 "outage page). Resend later.",
                 http_status=status,
                 temporary=status >= 500,
+                failure=Failure.BAD_ANSWER,
             )
         if 200 <= status < 300:
             message_id = _first_message_id(data)
@@ -110,6 +135,7 @@ class WhatsAppClient:
                 f"WhatsApp answered HTTP {status} without a message id, so there is no sign the "
                 "message was accepted. Check the recipient before resending.",
                 http_status=status,
+                failure=Failure.BAD_ANSWER,
             )
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
         code = error.get("code") if isinstance(error.get("code"), int) else None
@@ -124,6 +150,7 @@ class WhatsAppClient:
             http_status=status,
             error_code="" if code is None else str(code),
             temporary=graph_errors.is_temporary(code) or (code is None and status >= 500),
+            failure=Failure.PROVIDER_ERROR,
         )
 
     def _failed(self, message: str, **fields) -> SendResult:

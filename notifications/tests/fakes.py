@@ -2,33 +2,52 @@
 import threading
 from dataclasses import dataclass, field
 
-from notifications.clients.base import SendResult
+from notifications.clients.base import SendResult, Template
 from notifications.models import NotificationStatus
+
+
+@dataclass(frozen=True)
+class Call:
+    to: str
+    body: str
+    template: Template | None
+    callback_data: str
+    thread: str
 
 
 @dataclass
 class FakeWhatsAppSender:
     """Answers SENT with a fresh wamid unless `results` says otherwise for a number.
 
-    `gate`, when set, makes every send wait on it: tests use a Barrier to prove sends overlap,
-    or an Event to hold sends past the time bound.
+    A list in `results` is answered in turn, one item per attempt (then the last one again).
+    `gate`, when set, makes every send wait on it: a Barrier proves sends overlap, an Event holds
+    them past the time bound.
     """
 
-    results: dict[str, SendResult] = field(default_factory=dict)
+    results: dict[str, SendResult | list[SendResult]] = field(default_factory=dict)
     gate: threading.Barrier | threading.Event | None = None
-    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (to, body, thread name)
+    calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_text(self, *, to: str, body: str) -> SendResult:
+    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
+        return self._answer(to, body, None, callback_data)
+
+    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+        return self._answer(to, "", template, callback_data)
+
+    def calls_to(self, number: str) -> list[Call]:
+        return [call for call in self.calls if call.to == number]
+
+    def _answer(self, to, body, template, callback_data) -> SendResult:
         with self._lock:
-            self.calls.append((to, body, threading.current_thread().name))
+            self.calls.append(Call(to, body, template, callback_data, threading.current_thread().name))
             count = len(self.calls)
-        if isinstance(self.gate, threading.Barrier):
+            tries = len(self.calls_to(to))
+        if self.gate is not None:
             self.gate.wait(timeout=5)
-        elif isinstance(self.gate, threading.Event):
-            self.gate.wait(timeout=5)
-        if to in self.results:
-            return self.results[to]
-        return SendResult(
-            status=NotificationStatus.SENT, message_id=f"wamid.fake{count}", http_status=200
-        )
+        scripted = self.results.get(to)
+        if isinstance(scripted, list):
+            return scripted[min(tries, len(scripted)) - 1]
+        if scripted is not None:
+            return scripted
+        return SendResult(status=NotificationStatus.SENT, message_id=f"wamid.fake{count}", http_status=200)

@@ -3,8 +3,6 @@ import pytest
 
 from notifications.clients.base import SendResult
 from notifications.models import NotificationLog, NotificationStatus
-from notifications.services import notify_ticket_event
-from notifications.tests.fakes import FakeWhatsAppSender
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -12,12 +10,12 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def ticket_with_logs(cast, ticket_in):
+def ticket_with_logs(cast, ticket_in, sender, notify):
     ticket = ticket_in(TicketStatus.ASSIGNED, description="A very particular description")
-    sender = FakeWhatsAppSender(results={cast.developer.profile.whatsapp_number: SendResult(
+    sender.results[cast.developer.profile.whatsapp_number] = SendResult(
         status=NotificationStatus.FAILED, error_code="131030", http_status=400,
-        error_message="Recipient phone number not in allowed list. Add the number in the console.")})
-    notify_ticket_event(ticket_id=ticket.pk, event="DEVELOPER_ASSIGNED", actor_id=cast.admin.pk, sender=sender)
+        error_message="Recipient phone number not in allowed list. Add the number in the console.")
+    notify(ticket, "DEVELOPER_ASSIGNED")
     return ticket
 
 

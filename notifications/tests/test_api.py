@@ -3,6 +3,7 @@ import pytest
 import requests
 import responses
 
+from notifications.clients.base import SendResult
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import Ticket, TicketStatus
 
@@ -35,17 +36,18 @@ def test_creating_a_ticket_sends_to_admins_through_graph(
 
 
 @pytest.mark.parametrize(
-    "graph_answer",
+    "graph_answer, attempts",
     [
-        {"json": {"error": {"code": 190, "message": "Invalid OAuth access token"}}, "status": 401},
-        {"body": requests.ReadTimeout("slow")},
-        {"body": "<html>502 Bad Gateway</html>", "status": 502, "content_type": "text/html"},
+        ({"json": {"error": {"code": 190, "message": "Invalid OAuth access token"}}, "status": 401}, 1),
+        ({"body": requests.ReadTimeout("slow")}, 1),
+        # A 5xx is retried twice (WHATSAPP_RETRY_BACKOFF is 0 in tests), each attempt a row.
+        ({"body": "<html>502 Bad Gateway</html>", "status": 502, "content_type": "text/html"}, 3),
     ],
     ids=["expired-token", "timeout", "html-502"],
 )
 @responses.activate
 def test_a_whatsapp_failure_never_breaks_the_ticket_change(
-    api, cast, ticket_in, live_settings, django_capture_on_commit_callbacks, graph_answer
+    api, cast, ticket_in, live_settings, django_capture_on_commit_callbacks, graph_answer, attempts
 ):
     responses.post(URL, **graph_answer)
     ticket = ticket_in(TicketStatus.NEW)
@@ -54,9 +56,11 @@ def test_a_whatsapp_failure_never_breaks_the_ticket_change(
 
     assert response.status_code == 200
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.OPENED
-    [row] = NotificationLog.objects.all()
-    assert row.status == NotificationStatus.FAILED and row.recipient == cast.client
-    assert row.error_message
+    rows = list(NotificationLog.objects.order_by("id"))
+    assert len(rows) == attempts == len(responses.calls)
+    assert all(r.status == NotificationStatus.FAILED and r.recipient == cast.client for r in rows)
+    assert all(r.error_message for r in rows)
+    assert [r.retry_of_id for r in rows] == [None] + [r.pk for r in rows[:-1]]
 
 
 def test_each_lifecycle_step_notifies_its_recipients(api, cast, django_capture_on_commit_callbacks):
@@ -102,17 +106,13 @@ def test_editing_details_notifies_nobody(api, cast, ticket_in, django_capture_on
 
 
 @pytest.fixture
-def logs(cast, ticket_in):
-    from notifications.tests.fakes import FakeWhatsAppSender
-    from notifications.clients.base import SendResult
-    from notifications.services import notify_ticket_event
-
+def logs(cast, ticket_in, sender, notify):
     first = ticket_in(TicketStatus.ASSIGNED)
     second = ticket_in(TicketStatus.OPENED)
-    sender = FakeWhatsAppSender(results={cast.developer.profile.whatsapp_number: SendResult(
-        status=NotificationStatus.FAILED, error_code="131030", error_message="not in allowed list")})
-    notify_ticket_event(ticket_id=first.pk, event="DEVELOPER_ASSIGNED", actor_id=cast.admin.pk, sender=sender)
-    notify_ticket_event(ticket_id=second.pk, event="TICKET_OPENED", actor_id=cast.admin.pk, sender=sender)
+    sender.results[cast.developer.profile.whatsapp_number] = SendResult(
+        status=NotificationStatus.FAILED, error_code="131030", error_message="not in allowed list")
+    notify(first, "DEVELOPER_ASSIGNED")
+    notify(second, "TICKET_OPENED")
     return first, second
 
 

@@ -32,6 +32,7 @@ def test_no_failure_path_reveals_the_token(
     api, cast, ticket_in, settings, caplog, capsys, django_capture_on_commit_callbacks
 ):
     settings.WHATSAPP_ACCESS_TOKEN = TOKEN
+    settings.WHATSAPP_RETRY_BACKOFF = []  # one attempt each: each mocked answer meets one send
     caplog.set_level(logging.DEBUG)
     for answer in FAILURES:
         responses.post(URL, **answer)

@@ -1,0 +1,134 @@
+"""Approved templates for business-initiated WhatsApp messages, and when to use them.
+
+Free text reaches a person only inside the 24-hour window that opens when they write to the
+business number; outside it Meta refuses text (131047) and only templates get through. Each event
+maps to a template (name, language) and the ticket fields that fill its {{1}}..{{n}}, in order.
+The defaults below are the templates README tells you to register; WHATSAPP_TEMPLATES overrides them.
+"""
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from notifications.clients.base import Template
+from notifications.messages import TicketFacts
+from tickets.models import TicketEventType as E
+
+WINDOW = timedelta(hours=24)
+MODES = ("text", "template", "auto")
+# Meta is reported to refuse parameters with newlines, tabs or runs of more than four spaces.
+_UNSAFE_WHITESPACE = re.compile(r"[\n\r\t]+| {5,}")
+PARAM_MAX_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class TemplateSpec:
+    name: str
+    language: str
+    params: tuple[str, ...]
+    body: str  # the text to register in WhatsApp Manager (README); not sent
+
+
+# Fields a template parameter may name: TicketFacts' fields, plus these two.
+EXTRA_FIELDS = ("ticket_id", "recipient_name")
+
+DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
+    E.TICKET_CREATED: TemplateSpec(
+        "ticket_created", "en_US", ("ticket_id", "client_name", "title", "project", "priority"),
+        "🎫 New ticket #{{1}} from {{2}}: {{3}} (project {{4}}, priority {{5}}). "
+        "Please review and assign it.",
+    ),
+    E.TICKET_OPENED: TemplateSpec(
+        "ticket_opened", "en_US", ("recipient_name", "ticket_id", "title"),
+        "✅ Hello {{1}}, your ticket #{{2}} \"{{3}}\" has been opened. "
+        "We will assign a developer shortly.",
+    ),
+    E.DEVELOPER_ASSIGNED: TemplateSpec(
+        "developer_assigned", "en_US", ("recipient_name", "developer_name", "ticket_id", "title"),
+        "👨‍💻 Hello {{1}}, {{2}} has been assigned to ticket #{{3}} \"{{4}}\".",
+    ),
+    E.WORK_STARTED: TemplateSpec(
+        "work_started", "en_US", ("recipient_name", "ticket_id", "title", "developer_name"),
+        "🛠️ Hello {{1}}, work has started on your ticket #{{2}} \"{{3}}\" ({{4}}).",
+    ),
+    E.WORK_FINISHED: TemplateSpec(
+        "work_finished", "en_US", ("recipient_name", "ticket_id", "title", "resolution"),
+        "🎉 Hello {{1}}, work on ticket #{{2}} \"{{3}}\" is finished. Resolution: {{4}}",
+    ),
+    E.TICKET_CLOSED: TemplateSpec(
+        "ticket_closed", "en_US", ("recipient_name", "ticket_id", "title"),
+        "🔒 Hello {{1}}, ticket #{{2}} \"{{3}}\" is now closed. Thank you.",
+    ),
+    E.TICKET_REJECTED: TemplateSpec(
+        "ticket_rejected", "en_US", ("recipient_name", "ticket_id", "title", "rejection_reason"),
+        "❌ Hello {{1}}, your ticket #{{2}} \"{{3}}\" was rejected. Reason: {{4}}",
+    ),
+}
+
+
+def templates() -> dict[str, TemplateSpec]:
+    """The defaults with WHATSAPP_TEMPLATES applied; raises ImproperlyConfigured when it is wrong."""
+    result = dict(DEFAULT_TEMPLATES)
+    raw = settings.WHATSAPP_TEMPLATES
+    if not raw:
+        return result
+    overrides = json.loads(raw) if isinstance(raw, str) else raw
+    if not isinstance(overrides, dict):
+        raise ImproperlyConfigured("WHATSAPP_TEMPLATES must be a JSON object keyed by event.")
+    allowed = set(TicketFacts.__dataclass_fields__) | set(EXTRA_FIELDS)
+    for event, spec in overrides.items():
+        if event not in DEFAULT_TEMPLATES or not isinstance(spec, dict):
+            raise ImproperlyConfigured(
+                f"WHATSAPP_TEMPLATES: {event!r} is not a notified event; use one of "
+                + ", ".join(DEFAULT_TEMPLATES) + "."
+            )
+        base = result[event]
+        params = tuple(spec.get("params", base.params))
+        unknown = [p for p in params if p not in allowed]
+        if unknown:
+            raise ImproperlyConfigured(
+                f"WHATSAPP_TEMPLATES[{event}]: unknown params {unknown}; allowed: "
+                + ", ".join(sorted(allowed)) + "."
+            )
+        result[event] = TemplateSpec(
+            str(spec.get("name", base.name)), str(spec.get("language", base.language)), params, ""
+        )
+    return result
+
+
+def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_name: str) -> Template:
+    """The template message for `event`, its parameters filled from the ticket."""
+    spec = templates()[event]
+    values = {**facts.__dict__, "ticket_id": str(ticket_id), "recipient_name": recipient_name}
+    return Template(spec.name, spec.language, [clean_param(str(values[p])) for p in spec.params])
+
+
+def clean_param(value: str) -> str:
+    value = _UNSAFE_WHITESPACE.sub(" ", value).strip()
+    if len(value) > PARAM_MAX_LENGTH:
+        value = value[: PARAM_MAX_LENGTH - 1] + "…"
+    return value or "-"  # an empty parameter is refused
+
+
+def use_template(*, mode: str, last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Whether a WhatsApp message to this person goes as a template rather than free text."""
+    if mode == "template":
+        return True
+    if mode == "auto":
+        return last_inbound_at is None or now - last_inbound_at >= WINDOW
+    return False
+
+
+def preview(template: Template) -> str:
+    """How a template row reads in the log: the registered body with its values filled in."""
+    spec = next((s for s in DEFAULT_TEMPLATES.values() if s.name == template.name and s.body), None)
+    if spec is None or len(spec.params) != len(template.params):
+        values = " | ".join(template.params)
+        return f"[template {template.name} ({template.language})] {values}"
+    text = spec.body
+    for number, value in enumerate(template.params, 1):
+        text = text.replace(f"{{{{{number}}}}}", value)
+    return f"[template {template.name} ({template.language})] {text}"
