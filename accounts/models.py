@@ -12,14 +12,18 @@ class Role(models.TextChoices):
 
 
 class WhatsAppNumberField(models.CharField):
-    """A CharField that normalises to E.164 whenever a form or full_clean() cleans it."""
+    """A CharField that normalises to E.164 whenever a form or full_clean() cleans it.
+
+    Done in clean(), not to_python(): to_python also runs for query lookups, where a malformed
+    number must simply match nothing rather than raise.
+    """
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 20)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        return normalize_whatsapp_number(super().to_python(value))
+    def clean(self, value, model_instance):
+        return normalize_whatsapp_number(super().clean(value, model_instance))
 
 
 class UserProfile(models.Model):

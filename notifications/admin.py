@@ -1,13 +1,17 @@
 """Django admin "Notification logs": every message that went out, failed or was skipped. Read-only:
 the log is a record, not something to edit."""
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.text import Truncator
 
-from notifications.models import NotificationLog
+from notifications import services
+from notifications.models import NotificationLog, NotificationStatus
 
 LOG_FIELDS = (
-    "created_at", "sent_at", "ticket", "event", "recipient", "channel", "to", "status",
-    "provider_message_id", "http_status", "error_code", "error_message", "message",
+    "created_at", "sent_at", "ticket", "ticket_event", "event", "recipient", "channel", "to",
+    "status", "message_type", "template_name", "template_language", "template_params",
+    "provider_message_id", "callback_id", "delivery_status", "wa_sent_at", "delivered_at",
+    "read_at", "failed_at", "http_status", "error_code", "error_message", "may_have_been_sent",
+    "retry_of", "message",
 )
 
 
@@ -26,14 +30,40 @@ class ReadOnlyAdminMixin:
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at", "event", "ticket", "recipient", "to", "channel", "status",
-        "provider_message_id", "short_error",
+        "delivery_status", "provider_message_id", "short_error",
     )
-    list_filter = ("channel", "status", "event", "created_at")
+    list_filter = ("channel", "status", "delivery_status", "event", "created_at")
+    actions = ("resend_selected",)
     search_fields = ("recipient__username", "to", "ticket__title", "provider_message_id")
     list_select_related = ("ticket", "recipient")
     date_hierarchy = "created_at"
     fields = LOG_FIELDS
     readonly_fields = LOG_FIELDS
+
+    @admin.action(description="Resend selected notifications", permissions=["resend"])
+    def resend_selected(self, request, queryset) -> None:
+        chosen = list(queryset.select_related("recipient"))
+        candidates = services.resendable(chosen)
+        passed_over = len(chosen) - len(candidates)
+        new_rows = services.resend(candidates)
+        sent = sum(row.status == NotificationStatus.SENT for row in new_rows)
+        self.message_user(
+            request,
+            f"Resent {len(candidates)} notification(s): {sent} sent, "
+            f"{len(new_rows) - sent} failed or skipped again (new rows below).",
+            messages.SUCCESS if candidates else messages.WARNING,
+        )
+        if passed_over:
+            self.message_user(
+                request,
+                f"{passed_over} passed over: only FAILED or SKIPPED rows that are the latest "
+                "attempt, and were never sent, can be resent.",
+                messages.WARNING,
+            )
+
+    def has_resend_permission(self, request) -> bool:
+        # The rows stay read-only; whoever may read the log may ask for a new attempt.
+        return self.has_view_permission(request)
 
     @admin.display(description="Error")
     def short_error(self, obj: NotificationLog) -> str:

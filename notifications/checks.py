@@ -1,8 +1,12 @@
 """`manage.py check` says when WhatsApp runs in console mode, and which settings cannot work."""
+import json
 import re
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
+
+from notifications import templates
 
 VERSION_FORM = re.compile(r"^v\d+\.\d+$")
 
@@ -42,5 +46,36 @@ def check_whatsapp_settings(app_configs, **kwargs) -> list:
         problems.append(Error(
             "WHATSAPP_TIMEOUT must be above 0 and WHATSAPP_MAX_WORKERS at least 1.",
             id="notifications.E004",
+        ))
+    problems.extend(_delivery_problems())
+    return problems
+
+
+def _delivery_problems() -> list:
+    problems = []
+    if settings.WHATSAPP_MESSAGE_MODE not in templates.MODES:
+        problems.append(Error(
+            f"WHATSAPP_MESSAGE_MODE {settings.WHATSAPP_MESSAGE_MODE!r} is not one of "
+            + ", ".join(templates.MODES) + ".",
+            id="notifications.E005",
+        ))
+    try:
+        templates.templates()
+    except (ValueError, ImproperlyConfigured) as exc:  # JSONDecodeError is a ValueError
+        reason = str(exc) if not isinstance(exc, json.JSONDecodeError) else f"not valid JSON ({exc})"
+        problems.append(Error(f"WHATSAPP_TEMPLATES cannot be used: {reason}", id="notifications.E006"))
+    unknown = {c.strip().lower() for c in settings.NOTIFICATION_CHANNELS} - {"whatsapp", "email", ""}
+    if unknown:
+        problems.append(Error(
+            f"NOTIFICATION_CHANNELS has unknown channels {sorted(unknown)}; use whatsapp and/or email.",
+            id="notifications.E007",
+        ))
+    if not settings.WHATSAPP_APP_SECRET or not settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN:
+        problems.append(Warning(
+            "WhatsApp webhooks are off: WHATSAPP_APP_SECRET or WHATSAPP_WEBHOOK_VERIFY_TOKEN is "
+            "empty, so delivery statuses never reach the log and every message stays SENT.",
+            hint="Set both, then subscribe /api/notifications/whatsapp/webhook/ to the messages "
+            "field in the App Dashboard.",
+            id="notifications.W002",
         ))
     return problems

@@ -2,7 +2,7 @@
 import django_filters
 
 from Incident.filters import explained_choice_filter
-from notifications.models import Channel, NotificationLog, NotificationStatus
+from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
 from tickets.models import TicketEventType
 
 
@@ -10,9 +10,10 @@ class NotificationLogFilter(django_filters.FilterSet):
     channel = explained_choice_filter("channel", Channel.choices)
     status = explained_choice_filter("status", NotificationStatus.choices)
     event = explained_choice_filter("event", TicketEventType.choices)
+    delivery_status = explained_choice_filter("delivery_status", DeliveryStatus.choices)
     ticket = django_filters.NumberFilter(field_name="ticket_id")
     recipient = django_filters.NumberFilter(field_name="recipient_id")
 
     class Meta:
         model = NotificationLog
-        fields = ("channel", "status", "event", "ticket", "recipient")
+        fields = ("channel", "status", "delivery_status", "event", "ticket", "recipient")

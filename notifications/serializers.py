@@ -10,7 +10,8 @@ class NotificationLogSerializer(serializers.ModelSerializer):
     class Meta:
         model = NotificationLog
         fields = (
-            "id", "ticket", "event", "recipient", "channel", "to", "message", "status",
-            "provider_message_id", "error_code", "error_message", "http_status", "created_at",
-            "sent_at",
+            "id", "ticket", "event", "recipient", "channel", "to", "message", "message_type",
+            "template_name", "status", "provider_message_id", "error_code", "error_message",
+            "http_status", "may_have_been_sent", "retry_of", "created_at", "sent_at",
+            "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at",
         )

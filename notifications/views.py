@@ -1,14 +1,68 @@
-"""GET /api/notifications/logs/: the notification log, for admins."""
+"""The notification log for admins, and the WhatsApp webhook Meta calls."""
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import generics
 
 from accounts.permissions import IsAdminRole
+from notifications import webhooks
 from notifications.filters import NotificationLogFilter
 from notifications.models import NotificationLog
 from notifications.serializers import NotificationLogSerializer
 
+logger = logging.getLogger(__name__)
+
 
 class NotificationLogListView(generics.ListAPIView):
+    """GET /api/notifications/logs/ (admins only)."""
+
     permission_classes = [IsAdminRole]
     serializer_class = NotificationLogSerializer
     filterset_class = NotificationLogFilter
     queryset = NotificationLog.objects.select_related("recipient").order_by("-created_at", "-id")
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class WhatsAppWebhookView(View):
+    """/api/notifications/whatsapp/webhook/: Meta's verification handshake (GET) and events (POST).
+
+    A plain Django view: Meta signs the raw body, so nothing may parse or re-encode it first.
+    """
+
+    def get(self, request):
+        expected = settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN
+        given = request.GET.get("hub.verify_token", "")
+        if (
+            request.GET.get("hub.mode") == "subscribe"
+            and expected
+            and hmac.compare_digest(given.encode(), expected.encode())
+        ):
+            # Echoed byte for byte: leading zeros and long numbers must survive.
+            return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
+        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+
+    def post(self, request):
+        header = request.headers.get("X-Hub-Signature-256", "")
+        if not header:
+            return JsonResponse({"detail": "Missing X-Hub-Signature-256 header."}, status=401)
+        if not settings.WHATSAPP_APP_SECRET:
+            logger.error("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not set")
+        if not webhooks.signature_is_valid(
+            body=request.body, header=header, app_secret=settings.WHATSAPP_APP_SECRET
+        ):
+            return JsonResponse({"detail": "Invalid X-Hub-Signature-256."}, status=403)
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return JsonResponse({"detail": "Malformed JSON."}, status=400)
+        statuses, inbound = webhooks.parse(payload)
+        webhooks.apply_statuses(statuses)
+        webhooks.apply_inbound(inbound)
+        # Exactly 200 for everything accepted, known or not: anything else is redelivered.
+        return HttpResponse("OK", content_type="text/plain")

@@ -46,3 +46,9 @@ def test_full_clean_normalises_and_validates_the_number():
     with pytest.raises(ValidationError) as refused:
         profile.full_clean()
     assert "whatsapp_number" in refused.value.message_dict
+
+
+def test_looking_up_a_malformed_number_matches_nothing_instead_of_raising():
+    User.objects.create_user("someone").profile
+    assert not UserProfile.objects.filter(whatsapp_number__in=["+19999999999", "0123"]).exists()
+    assert not UserProfile.objects.filter(whatsapp_number="not a number").exists()

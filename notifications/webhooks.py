@@ -1,0 +1,188 @@
+"""WhatsApp webhooks: check the signature, read statuses and inbound messages, and apply them.
+
+Meta redelivers anything that is not a 200 for days and does not promise order, so applying is
+idempotent and monotonic: a status never moves backwards, a repeated one changes nothing, and a
+batch costs a few queries however many statuses it holds.
+"""
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timezone as dt_timezone
+
+from django.db import transaction
+from django.db.models import Q
+
+from accounts.models import UserProfile
+from notifications import graph_errors
+from notifications.models import DeliveryStatus, NotificationLog, NotificationStatus
+
+# Later steps outrank earlier ones. `failed` outranks `sent` only: a later delivered or read
+# proves the message arrived after all (with several devices the order is not guaranteed).
+RANK = {
+    DeliveryStatus.SENT: 1,
+    DeliveryStatus.FAILED: 2,
+    DeliveryStatus.DELIVERED: 3,
+    DeliveryStatus.READ: 4,
+}
+STEP_FIELD = {
+    DeliveryStatus.SENT: "wa_sent_at",
+    DeliveryStatus.DELIVERED: "delivered_at",
+    DeliveryStatus.READ: "read_at",
+    DeliveryStatus.FAILED: "failed_at",
+}
+UPDATED_FIELDS = [
+    "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at", "status",
+    "error_code", "error_message",
+]
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    message_id: str
+    status: str
+    at: datetime
+    callback_id: str = ""
+    error_code: str = ""
+    error_title: str = ""
+    error_details: str = ""
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    number: str  # E.164, from the sender's wa_id
+    at: datetime
+
+
+def signature_is_valid(*, body: bytes, header: str, app_secret: str) -> bool:
+    """`header` is "sha256=" and the hex HMAC-SHA256 of the raw body keyed with the app secret."""
+    if not app_secret or not header.startswith("sha256="):
+        return False
+    expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+
+
+def parse(payload: object) -> tuple[list[StatusUpdate], list[InboundMessage]]:
+    """What a webhook payload says, ignoring whatever is not a message status or inbound message."""
+    statuses: list[StatusUpdate] = []
+    inbound: list[InboundMessage] = []
+    for value in _values(payload):
+        for item in _dicts(value.get("statuses")):
+            update = _status(item)
+            if update is not None:
+                statuses.append(update)
+        for item in _dicts(value.get("messages")):
+            sender, at = item.get("from"), _time(item.get("timestamp"))
+            # Newer payloads may carry only a business-scoped user_id: nothing to match on.
+            if isinstance(sender, str) and sender.isdigit() and at is not None:
+                inbound.append(InboundMessage(f"+{sender}", at))
+    return statuses, inbound
+
+
+@transaction.atomic
+def apply_statuses(updates: list[StatusUpdate]) -> int:
+    """Apply status updates to their log rows; returns how many rows changed."""
+    if not updates:
+        return 0
+    callback_ids = {u.callback_id for u in updates if u.callback_id}
+    message_ids = {u.message_id for u in updates if u.message_id}
+    # Locked, so the same statuses delivered twice at once still end in the same state.
+    rows = list(
+        NotificationLog.objects.select_for_update()
+        .filter(Q(callback_id__in=callback_ids) | Q(provider_message_id__in=message_ids))
+        .order_by("pk")
+    )
+    by_callback = {row.callback_id: row for row in rows if row.callback_id}
+    by_message: dict[str, list[NotificationLog]] = {}
+    for row in rows:
+        if row.provider_message_id:
+            by_message.setdefault(row.provider_message_id, []).append(row)
+
+    changed: dict[int, NotificationLog] = {}
+    for update in updates:
+        row = by_callback.get(update.callback_id) if update.callback_id else None
+        if row is None:
+            same_id = by_message.get(update.message_id, [])
+            row = same_id[0] if len(same_id) == 1 else None  # unknown or ambiguous: ignore
+        if row is not None and _apply(row, update):
+            changed[row.pk] = row
+    NotificationLog.objects.bulk_update(changed.values(), UPDATED_FIELDS)
+    return len(changed)
+
+
+def apply_inbound(messages: list[InboundMessage]) -> int:
+    """Record when each user last wrote to the business number (it opens their 24-hour window)."""
+    latest: dict[str, datetime] = {}
+    for message in messages:
+        latest[message.number] = max(message.at, latest.get(message.number, message.at))
+    if not latest:
+        return 0
+    profiles = list(UserProfile.objects.filter(whatsapp_number__in=latest))
+    changed = []
+    for profile in profiles:
+        at = latest[profile.whatsapp_number]
+        if profile.whatsapp_last_inbound_at is None or at > profile.whatsapp_last_inbound_at:
+            profile.whatsapp_last_inbound_at = at
+            changed.append(profile)
+    UserProfile.objects.bulk_update(changed, ["whatsapp_last_inbound_at"])
+    return len(changed)
+
+
+def _apply(row: NotificationLog, update: StatusUpdate) -> bool:
+    """Move one row forward by one status; False when nothing changes."""
+    new = DeliveryStatus(update.status)
+    step = STEP_FIELD[new]
+    before = (row.delivery_status, getattr(row, step), row.status)
+    if getattr(row, step) is None:
+        setattr(row, step, update.at)  # the time of each step, even one that came late
+    current = RANK.get(row.delivery_status, 0)
+    if RANK[new] > current:
+        row.delivery_status = new
+        if new == DeliveryStatus.FAILED:
+            row.status = NotificationStatus.FAILED
+            row.error_code = update.error_code
+            details = ": ".join(p for p in (update.error_title, update.error_details) if p)
+            code = int(update.error_code) if update.error_code.isdigit() else None
+            row.error_message = graph_errors.explain(code, update.error_title, details)
+        elif row.status == NotificationStatus.FAILED and row.provider_message_id:
+            # A failure report, then proof of arrival: the message did get there.
+            row.status = NotificationStatus.SENT
+            row.error_code = row.error_message = ""
+    return (row.delivery_status, getattr(row, step), row.status) != before
+
+
+def _status(item: dict) -> StatusUpdate | None:
+    status, at = item.get("status"), _time(item.get("timestamp"))
+    if status not in RANK or at is None:
+        return None  # e.g. "played" (voice), or a malformed entry
+    error = next(iter(_dicts(item.get("errors"))), {})
+    data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    return StatusUpdate(
+        message_id=str(item.get("id") or ""),
+        status=status,
+        at=at,
+        callback_id=str(item.get("biz_opaque_callback_data") or ""),
+        error_code=str(error.get("code") or ""),
+        error_title=str(error.get("title") or error.get("message") or ""),
+        error_details=str(data.get("details") or ""),
+    )
+
+
+def _values(payload: object):
+    if not isinstance(payload, dict):
+        return
+    for entry in _dicts(payload.get("entry")):
+        for change in _dicts(entry.get("changes")):
+            value = change.get("value")
+            if change.get("field") == "messages" and isinstance(value, dict):
+                yield value
+
+
+def _dicts(items: object) -> list[dict]:
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def _time(raw: object) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(str(raw)), tz=dt_timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
