@@ -91,7 +91,8 @@ def resend(
     with transaction.atomic():
         ids = [row.pk for row in rows]
         locked = list(
-            NotificationLog.objects.select_for_update()
+            # Only the log rows are locked; the joined ticket and user rows are just read.
+            NotificationLog.objects.select_for_update(of=("self",))
             .filter(pk__in=ids, status__in=(NotificationStatus.FAILED, NotificationStatus.SKIPPED))
             .exclude(retries__isnull=False)
             .select_related("ticket", "ticket_event", "recipient__profile")
