@@ -1,4 +1,6 @@
 """End to end: a ticket request whose WhatsApp messages succeed or fail, and the logs endpoint."""
+import json
+
 import pytest
 import requests
 import responses
@@ -33,6 +35,8 @@ def test_creating_a_ticket_sends_to_admins_through_graph(
     [row] = NotificationLog.objects.all()
     assert (row.recipient, row.status, row.provider_message_id) == (cast.admin, "SENT", "wamid.OK1")
     assert responses.calls[0].request.headers["Authorization"] == "Bearer EAAlive-test-token"
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["biz_opaque_callback_data"] == row.callback_id != ""
 
 
 @pytest.mark.parametrize(

@@ -152,3 +152,12 @@ def test_template_mode_always_sends_templates(cast, ticket_in, settings, sender,
     notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     assert sender.calls[0].template is not None
     assert NotificationLog.objects.get().message_type == MessageType.TEMPLATE
+
+
+def test_readme_shows_each_template_exactly_as_the_code_fills_it():
+    """README is where users copy template bodies from; it must not drift from the code."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for event, spec in templates.DEFAULT_TEMPLATES.items():
+        assert f"| {event} | `{spec.name}` | {spec.body} |" in readme, event
