@@ -122,27 +122,36 @@ def channels() -> set[str]:
 
 
 def _whatsapp_plan(base: dict, user, text: str, template: Template, now) -> Planned:
-    number = user.profile.whatsapp_number
     as_template = templates.use_template(
         mode=settings.WHATSAPP_MESSAGE_MODE,
         last_inbound_at=user.profile.whatsapp_last_inbound_at,
         now=now,
     )
+    return _whatsapp_job(base, user.profile.whatsapp_number, text, template, as_template)
+
+
+def _email_plan(base: dict, user, text: str, ticket_id: int) -> Planned:
+    subject, body = as_email(text, ticket_id=ticket_id)
+    return _email_job(base, user.email, subject, body)
+
+
+def _whatsapp_job(base: dict, number: str, text: str, template: Template, as_template: bool) -> Planned:
+    """A WhatsApp message as text or template; SKIPPED at once when there is no number."""
     job = Job(Channel.WHATSAPP, number, text, template=template if as_template else None)
     if not number:
         job.outcome = [_skipped(NO_NUMBER)]
     return Planned(
         job, **base,
         message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
+        # Kept for every WhatsApp row, so a resend can switch to the template when text fails.
         template_name=template.name, template_language=template.language,
-        template_params=template.params,
+        template_params=list(template.params),
     )
 
 
-def _email_plan(base: dict, user, text: str, ticket_id: int) -> Planned:
-    subject, body = as_email(text, ticket_id=ticket_id)
-    job = Job(Channel.EMAIL, user.email, body, subject=subject)
-    if not user.email:
+def _email_job(base: dict, address: str, subject: str, body: str) -> Planned:
+    job = Job(Channel.EMAIL, address, body, subject=subject)
+    if not address:
         job.outcome = [_skipped(NO_EMAIL)]
     return Planned(job, **base, message_type=MessageType.EMAIL)
 
@@ -174,12 +183,8 @@ def _resend_plan(row: NotificationLog, now) -> Planned:
     user = row.recipient
     if row.channel == Channel.EMAIL:
         subject = f"[Ticket #{row.ticket_id}] {row.get_event_display()}"
-        job = Job(Channel.EMAIL, user.email, row.message, subject=subject)
-        if not user.email:
-            job.outcome = [_skipped(NO_EMAIL)]
-        return Planned(job, **base, message_type=MessageType.EMAIL)
+        return _email_job(base, user.email, subject, row.message)
 
-    number = user.profile.whatsapp_number  # the current one: it may have been fixed since
     template = Template(row.template_name, row.template_language, list(row.template_params))
     # A template is resent as one; free text switches to the template where text cannot arrive.
     as_template = row.message_type == MessageType.TEMPLATE or bool(row.template_name) and (
@@ -188,15 +193,8 @@ def _resend_plan(row: NotificationLog, now) -> Planned:
                                   last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now)
     )
     text = row.message if row.message_type == MessageType.TEXT else ""
-    job = Job(Channel.WHATSAPP, number, text, template=template if as_template else None)
-    if not number:
-        job.outcome = [_skipped(NO_NUMBER)]
-    return Planned(
-        job, **base,
-        message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
-        template_name=row.template_name, template_language=row.template_language,
-        template_params=list(row.template_params),
-    )
+    # The current number: it may have been added or fixed since the first attempt.
+    return _whatsapp_job(base, user.profile.whatsapp_number, text, template, as_template)
 
 
 def _chain_was_sent(row: NotificationLog) -> bool:
