@@ -1,10 +1,11 @@
 """Django admin for tickets: details are editable through the same service as the API; status is
-never edited by hand (it changes only through the lifecycle)."""
+never edited by hand: it changes only through the lifecycle actions (tickets/admin_actions.py)."""
 from django.contrib import admin
 
 from Incident.errors import ApplicationError
 from notifications.admin import NotificationLogInline
 from tickets import services
+from tickets.admin_actions import TICKET_ACTIONS
 from tickets.models import Ticket, TicketEvent
 
 
@@ -32,6 +33,7 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
     inlines = (TicketEventInline, NotificationLogInline)
+    actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",
         "assigned_developer", "resolution", "rejection_reason", "created_at", "updated_at",

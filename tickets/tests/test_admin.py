@@ -48,3 +48,60 @@ def test_a_closed_ticket_is_read_only_in_the_admin(staff, ticket_in):
     ticket = ticket_in(TicketStatus.CLOSED)
     page = staff.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
     assert 'name="title"' not in page
+
+
+# --- lifecycle actions -------------------------------------------------------------------------------
+
+CHANGELIST = "/admin/tickets/ticket/"
+
+
+def test_open_action_goes_through_the_service_and_notifies(
+    staff, ticket_in, django_capture_on_commit_callbacks
+):
+    from notifications.models import NotificationLog
+
+    new, closed = ticket_in(TicketStatus.NEW), ticket_in(TicketStatus.CLOSED)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(CHANGELIST, {"action": "open_tickets",
+                                           "_selected_action": [new.pk, closed.pk]}, follow=True)
+    page = response.content.decode()
+    new.refresh_from_db()
+    closed.refresh_from_db()
+    assert (new.status, closed.status) == (TicketStatus.OPENED, TicketStatus.CLOSED)
+    assert f"Open: #{new.pk}." in page
+    assert f"Not done, #{closed.pk}: Cannot open a ticket whose status is CLOSED." in page
+    assert new.events.last().event == TicketEventType.TICKET_OPENED
+    assert NotificationLog.objects.filter(ticket=new, event="TICKET_OPENED").count() == 1
+
+
+def test_assign_action_asks_for_the_developer_first(staff, cast, ticket_in):
+    ticket = ticket_in(TicketStatus.OPENED)
+    form_page = staff.post(CHANGELIST, {"action": "assign_tickets", "_selected_action": [ticket.pk]})
+    assert form_page.status_code == 200
+    page = form_page.content.decode()
+    assert "Assign tickets to a developer" in page and "other_dev" in page and "client" not in page.split("<select")[1].split("</select>")[0]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPENED  # nothing happens before the form is applied
+
+    staff.post(CHANGELIST, {"action": "assign_tickets", "_selected_action": [ticket.pk],
+                            "apply": "Apply", "developer": cast.other_developer.pk})
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.assigned_developer) == (TicketStatus.ASSIGNED, cast.other_developer)
+
+
+def test_reject_action_needs_a_reason(staff, ticket_in):
+    ticket = ticket_in(TicketStatus.NEW)
+    again = staff.post(CHANGELIST, {"action": "reject_tickets", "_selected_action": [ticket.pk],
+                                    "apply": "Apply", "reason": ""})
+    assert "This field is required" in again.content.decode()
+    staff.post(CHANGELIST, {"action": "reject_tickets", "_selected_action": [ticket.pk],
+                            "apply": "Apply", "reason": "Duplicate of #3"})
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.rejection_reason) == (TicketStatus.REJECTED, "Duplicate of #3")
+
+
+def test_close_action(staff, ticket_in):
+    ticket = ticket_in(TicketStatus.FINISHED)
+    staff.post(CHANGELIST, {"action": "close_tickets", "_selected_action": [ticket.pk]})
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED

@@ -1,0 +1,79 @@
+"""Lifecycle moves offered as Django admin actions. They call the same service as the API, so the
+row is locked, the table is checked, the history is written and notifications go out."""
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.template.response import TemplateResponse
+
+from accounts.models import Role
+from Incident.errors import ApplicationError
+from tickets import services
+
+User = get_user_model()
+
+
+class AssignForm(forms.Form):
+    developer = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True, profile__role=Role.DEVELOPER).order_by("username"),
+        help_text="Active users with the DEVELOPER role.",
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000,
+                             help_text="Sent to the client with the rejection.")
+
+
+def _apply(modeladmin, request, queryset, action: str, **inputs) -> None:
+    done, refused = [], []
+    for ticket in queryset.order_by("pk"):
+        try:
+            services.ticket_transition(ticket_id=ticket.pk, actor=request.user, action=action, **inputs)
+            done.append(f"#{ticket.pk}")
+        except ApplicationError as exc:
+            refused.append(f"#{ticket.pk}: {exc.detail}")
+    if done:
+        modeladmin.message_user(request, f"{action.capitalize()}: {', '.join(done)}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
+
+
+def _with_form(modeladmin, request, queryset, *, action: str, form_class, title: str, to_inputs):
+    """An action that first asks for its input on an intermediate page."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        _apply(modeladmin, request, queryset, action, **to_inputs(form.cleaned_data))
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title, "form": form, "tickets": queryset, "action": request.POST["action"],
+        "opts": modeladmin.model._meta,
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+    }
+    return TemplateResponse(request, "admin/tickets/action_form.html", context)
+
+
+@admin.action(description="Open selected tickets")
+def open_tickets(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, "open")
+
+
+@admin.action(description="Close selected tickets")
+def close_tickets(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, "close")
+
+
+@admin.action(description="Assign selected tickets to a developer…")
+def assign_tickets(modeladmin, request, queryset):
+    return _with_form(modeladmin, request, queryset, action="assign", form_class=AssignForm,
+                      title="Assign tickets to a developer",
+                      to_inputs=lambda data: {"developer_id": data["developer"].pk})
+
+
+@admin.action(description="Reject selected tickets…")
+def reject_tickets(modeladmin, request, queryset):
+    return _with_form(modeladmin, request, queryset, action="reject", form_class=RejectForm,
+                      title="Reject tickets", to_inputs=lambda data: {"reason": data["reason"]})
+
+
+TICKET_ACTIONS = (open_tickets, assign_tickets, close_tickets, reject_tickets)
