@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run install migrate demo test test-postgres clean
+.PHONY: run serve install migrate demo test test-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production serving: gunicorn (settings in gunicorn.conf.py), static files by whitenoise.
+# Needs the production environment (.env or variables): DEBUG off, SECRET_KEY, ALLOWED_HOSTS...
+serve: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn --config gunicorn.conf.py Incident.wsgi:application
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

@@ -8,6 +8,11 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-
 
 from Incident.settings import *  # noqa: E402,F401,F403
 
+# The test client speaks plain HTTP, and templates need no collected, hashed static files.
+SECURE_SSL_REDIRECT = False
+MIDDLEWARE = [m for m in MIDDLEWARE if "whitenoise" not in m]  # noqa: F405
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+
 # Fast hashing: the suite creates many users, and nothing here tests password strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -2,7 +2,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from Incident.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),

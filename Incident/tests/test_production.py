@@ -1,0 +1,72 @@
+"""Production readiness: the health check, JSON log lines, and a clean `check --deploy`."""
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError
+
+from Incident.log_format import JsonFormatter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_healthz_is_200_while_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_when_the_database_does_not(client, monkeypatch):
+    from django.db.backends.utils import CursorWrapper
+
+    def refuse(self, sql, params=None):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(CursorWrapper, "execute", refuse)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_json_log_lines():
+    record = logging.LogRecord("notifications.services", logging.INFO, __file__, 1,
+                               "📱 WhatsApp sent to %s: %s", ("admin", "wamid.X"), None)
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "📱 WhatsApp sent to admin: wamid.X"
+    assert (line["level"], line["logger"]) == ("INFO", "notifications.services")
+    assert line["time"].endswith("+00:00")
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "DJANGO_"))},
+        "DEBUG": "False",
+        "SECRET_KEY": "x7#pQ2!vL9@mR4$kT8^wZ1&nB6*cF3(hJ5)sD0-gY2+eU7=aI4%oN8~qV1",
+        "ALLOWED_HOSTS": "incident.example.com",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        "WHATSAPP_ACCESS_TOKEN": "EAA-placeholder-for-the-check",
+        "WHATSAPP_PHONE_NUMBER_ID": "123456789012345",
+        "WHATSAPP_APP_SECRET": "placeholder-app-secret",
+        "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "placeholder-verify-token",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_secret_key_production_refuses_to_start(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env.update({"DEBUG": "False", "SECRET_KEY": "", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr

@@ -1,0 +1,17 @@
+"""gunicorn settings for `make serve`. Each can be overridden by the environment variable named."""
+import multiprocessing
+import os
+
+# Where to listen; behind a reverse proxy keep it on the loopback or a private interface.
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+# Ticket requests wait for their WhatsApp messages (network-bound), so threads help more than
+# processes: 2 processes per core, 4 threads each by default.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
+threads = int(os.environ.get("GUNICORN_THREADS", 4))
+# Above the longest a request may wait for WhatsApp: connect (≤ 5 s) + WHATSAPP_TIMEOUT (10 s)
+# + 1 s, plus the email fallback round. A worker is never killed mid-notification.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
+graceful_timeout = 30
+# Logs to stdout and stderr, where the process manager collects them.
+accesslog = "-"
+errorlog = "-"
