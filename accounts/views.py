@@ -1,4 +1,5 @@
 """Account endpoints: the caller's own details, and the user list admins assign from."""
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -7,14 +8,17 @@ from accounts import selectors, services
 from accounts.filters import UserFilter
 from accounts.permissions import IsAdminRole
 from accounts.serializers import AdminUserOutputSerializer, MeUpdateSerializer, UserOutputSerializer
+from Incident.schema import errors
 
 
 class MeView(APIView):
     """GET and PATCH /api/auth/me/."""
 
+    @extend_schema(responses={200: UserOutputSerializer, **errors(401)})
     def get(self, request):
         return Response(UserOutputSerializer(request.user).data)
 
+    @extend_schema(request=MeUpdateSerializer, responses={200: UserOutputSerializer, **errors(400, 401)})
     def patch(self, request):
         serializer = MeUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
@@ -22,6 +26,7 @@ class MeView(APIView):
         return Response(UserOutputSerializer(user).data)
 
 
+@extend_schema(responses={200: AdminUserOutputSerializer(many=True), **errors(400, 401, 403)})
 class UserListView(generics.ListAPIView):
     """GET /api/users/ (admins only), e.g. `?role=DEVELOPER` to find whom to assign."""
 

@@ -8,9 +8,11 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
 from accounts.permissions import IsAdminRole
+from Incident.schema import errors
 from notifications import webhooks
 from notifications.filters import NotificationLogFilter
 from notifications.models import NotificationLog
@@ -19,6 +21,7 @@ from notifications.serializers import NotificationLogSerializer
 logger = logging.getLogger(__name__)
 
 
+@extend_schema(responses={200: NotificationLogSerializer(many=True), **errors(400, 401, 403)})
 class NotificationLogListView(generics.ListAPIView):
     """GET /api/notifications/logs/ (admins only)."""
 

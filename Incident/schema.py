@@ -1,0 +1,37 @@
+"""OpenAPI descriptions of the error bodies every endpoint may answer with (see Incident.errors)."""
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+Error = inline_serializer("Error", {
+    "detail": serializers.CharField(),
+    "code": serializers.CharField(required=False),
+})
+Conflict = inline_serializer("Conflict", {
+    "detail": serializers.CharField(),
+    "code": serializers.CharField(),
+    "status": serializers.CharField(),
+    "allowed_actions": serializers.ListField(child=serializers.CharField()),
+})
+FieldErrors = inline_serializer("FieldErrors", {
+    "<field>": serializers.ListField(child=serializers.CharField(), help_text="What is wrong."),
+})
+
+_ERRORS = {
+    400: OpenApiResponse(FieldErrors, "Malformed JSON, or missing or invalid fields (each named).",
+                         examples=[OpenApiExample("Bad choice", value={"priority": [
+                             '"URGENT" is not a valid choice. Allowed: LOW, MEDIUM, HIGH, CRITICAL.']})]),
+    401: OpenApiResponse(Error, "No token, or an expired or invalid one."),
+    403: OpenApiResponse(Error, "Visible to you, but not yours to do.",
+                         examples=[OpenApiExample("Not yours", value={
+                             "detail": "Only an admin can open this ticket.", "code": "action_not_permitted"})]),
+    404: OpenApiResponse(Error, "No such ticket visible to you."),
+    409: OpenApiResponse(Conflict, "The current status does not allow it.",
+                         examples=[OpenApiExample("Wrong status", value={
+                             "detail": "Cannot open a ticket whose status is CLOSED.",
+                             "code": "transition_not_allowed", "status": "CLOSED", "allowed_actions": []})]),
+}
+
+
+def errors(*codes: int) -> dict:
+    """The documented error responses for these status codes."""
+    return {code: _ERRORS[code] for code in codes}
