@@ -89,9 +89,13 @@ def run(
     whatsapp = whatsapp or get_whatsapp_client()
     email = EmailSender()
     deadline = time.monotonic() + time_bound()
+    for job in jobs:
+        # Known before the job is queued, so even a send cut off mid-flight has a row that its
+        # status webhooks can find.
+        job.in_flight = uuid.uuid4().hex
     if len(jobs) == 1:
         _run_job(jobs[0], whatsapp, email, deadline, sleep)
-        jobs[0].outcome = list(jobs[0].attempts)
+        jobs[0].outcome = list(jobs[0].attempts) or [_late(jobs[0], started=False)]
         return
     pool = ThreadPoolExecutor(
         max_workers=min(len(jobs), settings.WHATSAPP_MAX_WORKERS), thread_name_prefix="notify"
@@ -114,7 +118,9 @@ def _run_job(job: Job, whatsapp, email, deadline: float, sleep) -> None:
     per_attempt = min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT
     backoffs = retry_backoff()
     for retry in range(len(backoffs) + 1):
-        callback_id = job.in_flight = uuid.uuid4().hex
+        if time.monotonic() >= deadline:
+            return  # the caller has stopped waiting: sending now would go unrecorded
+        callback_id = job.in_flight = job.in_flight or uuid.uuid4().hex
         result = _send(job, whatsapp, email, callback_id)
         job.attempts.append(Attempt(callback_id, result))
         job.in_flight = ""
@@ -147,12 +153,16 @@ def _outcome(job: Job, future: Future) -> list[Attempt]:
     """The attempts to log for a job; one that did not finish in time gets an honest last one."""
     made = list(job.attempts)  # a snapshot: a late worker may still append to job.attempts
     if future.done() and not future.cancelled():
-        return made
-    if future.cancelled():
-        late = SendResult(status=NotificationStatus.FAILED, error_message=OUT_OF_TIME,
-                          temporary=True, failure=Failure.NOT_SENT)
-        return [*made, Attempt("", late)]
-    late = SendResult(status=NotificationStatus.FAILED, error_message=NO_ANSWER_IN_TIME,
-                      failure=Failure.OUTCOME_UNKNOWN)
+        return made or [_late(job, started=False)]
+    return [*made, _late(job, started=future.running())]
+
+
+def _late(job: Job, *, started: bool) -> Attempt:
+    if not started:
+        result = SendResult(status=NotificationStatus.FAILED, error_message=OUT_OF_TIME,
+                            temporary=True, failure=Failure.NOT_SENT)
+        return Attempt("", result)
+    result = SendResult(status=NotificationStatus.FAILED, error_message=NO_ANSWER_IN_TIME,
+                        failure=Failure.OUTCOME_UNKNOWN)
     # Keep the in-flight attempt's callback id: if it did go out, its webhooks still find the row.
-    return [*made, Attempt(job.in_flight, late)]
+    return Attempt(job.in_flight, result)

@@ -97,16 +97,27 @@ def test_the_pool_is_bounded(cast, ticket_in, settings, sender, notify):
 
 
 def test_sends_past_the_time_bound_are_failed_and_say_so(cast, ticket_in, settings, monkeypatch, notify):
-    """The request does not wait past the bound: unfinished sends get honest FAILED rows."""
+    """The request does not wait past the bound: unfinished sends get honest FAILED rows.
+
+    Deterministic, no clock involved: the bound "runs out" once two sends are inside the sender
+    (held there) and two are still queued behind them.
+    """
     settings.WHATSAPP_MAX_WORKERS = 2
     for n in range(3):
         make_admin(username=f"extra_admin_{n}")
+    entered = threading.Barrier(3)  # the two workers inside a send, and the stand-in for wait()
     held = threading.Event()
-    sender = FakeWhatsAppSender(gate=held)
-    monkeypatch.setattr(delivery, "time_bound", lambda: 0)
+
+    class HeldSender(FakeWhatsAppSender):
+        def _answer(self, *args):
+            entered.wait(timeout=5)
+            held.wait(timeout=5)
+            return super()._answer(*args)
+
+    monkeypatch.setattr(delivery, "wait", lambda futures, timeout: entered.wait(timeout=5))
     ticket = ticket_in(TicketStatus.NEW)
     try:
-        rows = notify(ticket, E.TICKET_CREATED, whatsapp=sender)
+        rows = notify(ticket, E.TICKET_CREATED, whatsapp=HeldSender())
     finally:
         held.set()  # let the held threads finish
 
@@ -114,8 +125,14 @@ def test_sends_past_the_time_bound_are_failed_and_say_so(cast, ticket_in, settin
     in_flight = [r for r in rows if r.error_message == delivery.NO_ANSWER_IN_TIME]
     never_started = [r for r in rows if r.error_message == delivery.OUT_OF_TIME]
     assert len(in_flight) == 2 and len(never_started) == 2
-    assert all(r.may_have_been_sent and r.callback_id for r in in_flight)
+    assert all(r.may_have_been_sent and len(r.callback_id) == 32 for r in in_flight)
     assert not any(r.may_have_been_sent for r in never_started)
+
+
+def test_a_job_whose_turn_comes_after_the_deadline_is_not_sent(sender):
+    job = delivery.Job(Channel.WHATSAPP, "+201234567890", "hello")
+    delivery._run_job(job, sender, None, deadline=0.0, sleep=lambda s: None)
+    assert job.attempts == [] and sender.calls == []
 
 
 def test_a_sender_that_raises_still_leaves_a_failed_row(cast, ticket_in, notify):
