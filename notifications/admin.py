@@ -4,7 +4,12 @@ from django.contrib import admin, messages
 from django.utils.text import Truncator
 
 from notifications import services
-from notifications.models import NotificationLog, NotificationStatus
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from notifications import insights
+from notifications.models import NotificationInsights, NotificationLog, NotificationStatus
 
 LOG_FIELDS = (
     "created_at", "sent_at", "ticket", "ticket_event", "event", "recipient", "channel", "to",
@@ -82,3 +87,28 @@ class NotificationLogInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     ordering = ("created_at", "id")
     show_change_link = True
+
+
+@admin.register(NotificationInsights)
+class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The insights page stands where this proxy's list would be."""
+
+    def changelist_view(self, request, extra_context=None):
+        now = timezone.now()
+        days = insights.per_day(now)
+        width, height = 720, 180
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Notification insights",
+            "opts": self.model._meta,
+            "rows": insights.summary(now),
+            "failures": insights.failures_by_code(now),
+            "bars": insights.chart_bars(days, width=width, height=height),
+            "bar_width": round(width / len(days) * 0.4, 1),
+            "chart_width": width,
+            "chart_height": height,
+            "first_day": days[0].day,
+            "last_day": days[-1].day,
+            "log_url": reverse("admin:notifications_notificationlog_changelist"),
+        }
+        return TemplateResponse(request, "admin/notifications/insights.html", context)

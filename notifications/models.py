@@ -105,3 +105,11 @@ class NotificationLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.get_event_display()} → {self.recipient_id}: {self.status}"
+
+
+class NotificationInsights(NotificationLog):
+    """No table of its own: it puts "Notification insights" on the admin index."""
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "Notification insights"

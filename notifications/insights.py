@@ -1,0 +1,141 @@
+"""Figures for the "Notification insights" admin page: a few aggregate queries, whatever the size
+of the log, and a sent-against-failed chart drawn as SVG on the server (no chart library)."""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Q
+from django.db.models.functions import TruncDate
+
+from notifications import graph_errors
+from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
+
+WINDOWS = (("Last 24 hours", timedelta(hours=24)), ("Last 7 days", timedelta(days=7)),
+           ("Last 30 days", timedelta(days=30)))
+METRICS = ("sent", "failed", "skipped", "delivered", "read")
+
+
+@dataclass(frozen=True)
+class Row:
+    window: str
+    channel: str
+    sent: int
+    failed: int
+    skipped: int
+    delivered: int
+    read: int
+
+    @property
+    def delivery_rate(self) -> str:
+        """Delivered (or read) out of sent, as Meta's webhooks reported it."""
+        return f"{100 * self.delivered / self.sent:.0f}%" if self.sent else "—"
+
+
+def _conditions(since: datetime) -> dict[str, Q]:
+    recent = Q(created_at__gte=since)
+    arrived = Q(delivery_status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.READ))
+    return {
+        "sent": recent & Q(status=NotificationStatus.SENT),
+        "failed": recent & Q(status=NotificationStatus.FAILED),
+        "skipped": recent & Q(status=NotificationStatus.SKIPPED),
+        "delivered": recent & arrived,
+        "read": recent & Q(delivery_status=DeliveryStatus.READ),
+    }
+
+
+def summary(now: datetime) -> list[Row]:
+    """Per window and channel: one query for everything."""
+    aggregates = {}
+    for index, (_, span) in enumerate(WINDOWS):
+        for metric, condition in _conditions(now - span).items():
+            aggregates[f"{metric}_{index}"] = Count("id", filter=condition)
+    oldest = now - WINDOWS[-1][1]
+    counts = {
+        item["channel"]: item
+        for item in NotificationLog.objects.filter(created_at__gte=oldest)
+        .values("channel").annotate(**aggregates).order_by()
+    }
+    rows = []
+    for index, (label, _) in enumerate(WINDOWS):
+        for channel, channel_label in Channel.choices:
+            item = counts.get(channel, {})
+            rows.append(Row(label, channel_label,
+                            **{m: item.get(f"{m}_{index}", 0) for m in METRICS}))
+    return rows
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    code: str
+    count: int
+    last_seen: datetime
+    explanation: str
+
+
+def failures_by_code(now: datetime) -> list[FailureGroup]:
+    """The last 30 days' failures grouped by Graph error code, commonest first."""
+    groups = (
+        NotificationLog.objects.filter(status=NotificationStatus.FAILED,
+                                       created_at__gte=now - WINDOWS[-1][1])
+        .values("error_code").annotate(count=Count("id"), last_seen=Max("created_at"))
+        .order_by("-count", "error_code")
+    )
+    result = []
+    for group in groups:
+        code = group["error_code"]
+        if code.isdigit() and int(code) in graph_errors.GRAPH_ERRORS:
+            explanation = graph_errors.explain(int(code))
+        elif code:
+            explanation = "Not a code this system knows; see the rows' own messages."
+        else:
+            explanation = ("No Graph code: timeouts, refused connections, unreadable answers, or "
+                           "the mail server. See the rows' messages.")
+        result.append(FailureGroup(code or "—", group["count"], group["last_seen"], explanation))
+    return result
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    sent: int
+    failed: int
+
+
+def per_day(now: datetime, days: int = 30) -> list[Day]:
+    """Sent and failed per day for the last `days` days (empty days included), one query."""
+    first = (now - timedelta(days=days - 1)).date()
+    counted = {
+        item["day"]: item
+        for item in NotificationLog.objects.filter(created_at__date__gte=first)
+        .annotate(day=TruncDate("created_at")).values("day")
+        .annotate(sent=Count("id", filter=Q(status=NotificationStatus.SENT)),
+                  failed=Count("id", filter=Q(status=NotificationStatus.FAILED)))
+        .order_by()
+    }
+    return [
+        Day(first + timedelta(days=n), counted.get(first + timedelta(days=n), {}).get("sent", 0),
+            counted.get(first + timedelta(days=n), {}).get("failed", 0))
+        for n in range(days)
+    ]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    kind: str  # "sent" or "failed"
+    title: str
+
+
+def chart_bars(days: list[Day], *, width: int = 720, height: int = 180) -> list[Bar]:
+    """Two bars a day, scaled to the busiest day: pure geometry for the SVG in the template."""
+    peak = max((max(d.sent, d.failed) for d in days), default=0) or 1
+    slot = width / max(len(days), 1)
+    bar = slot * 0.4
+    bars = []
+    for n, d in enumerate(days):
+        for offset, kind, value in ((0.1, "sent", d.sent), (0.5, "failed", d.failed)):
+            h = height * value / peak
+            bars.append(Bar(round(n * slot + offset * slot, 1), round(height - h, 1), round(h, 1),
+                            kind, f"{d.day:%b %d}: {value} {kind}"))
+    return bars
