@@ -104,7 +104,6 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "rows": insights.summary(now),
             "failures": insights.failures_by_code(now),
             "bars": insights.chart_bars(days, width=width, height=height),
-            "bar_width": round(width / len(days) * 0.4, 1),
             "chart_width": width,
             "chart_height": height,
             "first_day": days[0].day,

@@ -122,6 +122,7 @@ def per_day(now: datetime, days: int = 30) -> list[Day]:
 class Bar:
     x: float
     y: float
+    width: float
     height: float
     kind: str  # "sent" or "failed"
     title: str
@@ -136,6 +137,6 @@ def chart_bars(days: list[Day], *, width: int = 720, height: int = 180) -> list[
     for n, d in enumerate(days):
         for offset, kind, value in ((0.1, "sent", d.sent), (0.5, "failed", d.failed)):
             h = height * value / peak
-            bars.append(Bar(round(n * slot + offset * slot, 1), round(height - h, 1), round(h, 1),
-                            kind, f"{d.day:%b %d}: {value} {kind}"))
+            bars.append(Bar(round(n * slot + offset * slot, 1), round(height - h, 1), round(bar, 1),
+                            round(h, 1), kind, f"{d.day:%b %d}: {value} {kind}"))
     return bars

@@ -63,6 +63,7 @@ def test_chart_has_two_bars_a_day_scaled_to_the_busiest(log):
     assert len(bars) == 60
     tallest = max(bars, key=lambda b: b.height)
     assert tallest.height == 100 and tallest.y == 0 and tallest.kind == "sent"
+    assert all(b.width == 4.0 for b in bars)  # 40 % of each day's 10 px slot
 
 
 def test_page_loads_from_the_admin_index_in_a_few_queries(staff, log, django_assert_max_num_queries):
