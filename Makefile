@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install migrate demo test test-postgres clean
+.PHONY: run serve install migrate demo test test-postgres test-api test-browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,5 +47,14 @@ test: $(VENV)/.dev-installed
 test-postgres: $(VENV)/.dev-installed
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
 
+# The Postman collection (docs/postman/) run by newman against a server of its own.
+NEWMAN := docs/postman/node_modules/.bin/newman
+$(NEWMAN): docs/postman/package.json docs/postman/package-lock.json
+	cd docs/postman && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-api: install $(NEWMAN)
+	bash docs/postman/run-newman.sh
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache docs/postman/node_modules artifacts
