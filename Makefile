@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install migrate demo test test-postgres test-api test-browser clean
+.PHONY: run serve install migrate demo test test-postgres test-api test-browser browser-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,24 @@ $(NEWMAN): docs/postman/package.json docs/postman/package-lock.json
 
 test-api: install $(NEWMAN)
 	bash docs/postman/run-newman.sh
+
+# The admin in a real headless Chromium: Debian's chromium and chromium-driver (installed here
+# when missing; needs root or sudo) driven by selenium. Screenshots: artifacts/browser/.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  echo "Installing Debian's chromium and chromium-driver"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver; \
+	fi
+
+$(VENV)/.browser-installed: requirements.txt requirements-dev.txt requirements-browser.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-browser.txt
+	touch $@ $(VENV)/.dev-installed $(VENV)/.runtime-installed
+
+test-browser: browser-deps $(VENV)/.browser-installed
+	$(BIN)/python -m pytest e2e -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) .pytest_cache docs/postman/node_modules artifacts

@@ -33,9 +33,10 @@ class ReadOnlyAdminMixin:
 
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # The error sits next to the status: it is what an admin scanning failures reads first.
     list_display = (
-        "created_at", "event", "ticket", "recipient", "to", "channel", "status",
-        "delivery_status", "provider_message_id", "short_error",
+        "created_at", "event", "ticket", "recipient", "channel", "status", "short_error",
+        "delivery_status", "to", "provider_message_id",
     )
     list_filter = ("channel", "status", "delivery_status", "event", "created_at")
     actions = ("resend_selected",)

@@ -1,0 +1,104 @@
+"""An admin at work in a real browser: logs in, fixes a user's WhatsApp number, finds the failed
+WhatsApp messages, and opens the insights page."""
+import pytest
+from django.contrib.auth import get_user_model
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from accounts.tests.factories import make_client
+from notifications.models import NotificationLog
+from tickets.services import ticket_create
+
+PASSWORD = "browser-test-pass"
+FAILED_TEXT = "Recipient phone number not in allowed list"
+
+
+@pytest.fixture
+def data(transactional_db):
+    admin = get_user_model().objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    client = make_client(username="karim", whatsapp_number="+201000000077")
+    ticket = ticket_create(client=client, title="Printer on fire", description="Smoke.",
+                           project_name="Office")
+
+    def log(channel, status, **fields):
+        return NotificationLog.objects.create(
+            ticket=ticket, event="TICKET_CREATED", recipient=admin, channel=channel,
+            to="+201000000001", message="New ticket", status=status, **fields)
+
+    log("WHATSAPP", "FAILED", error_code="131030", http_status=400,
+        error_message=f"{FAILED_TEXT}. Add the number in the App Dashboard.")
+    log("WHATSAPP", "SENT", provider_message_id="wamid.DELIVERED-ROW")
+    log("EMAIL", "FAILED", error_message="SMTP server refused the connection")
+    return {"admin": admin, "client": client}
+
+
+def wait(browser):
+    return WebDriverWait(browser, 15)
+
+
+def log_in(browser, live_server):
+    browser.get(f"{live_server.url}/admin/login/")
+    browser.find_element(By.NAME, "username").send_keys("boss")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    wait(browser).until(EC.presence_of_element_located((By.ID, "user-tools")))
+
+
+def save_number(browser, live_server, user, number):
+    browser.get(f"{live_server.url}/admin/auth/user/{user.pk}/change/")
+    field = wait(browser).until(
+        EC.presence_of_element_located((By.NAME, "profile-0-whatsapp_number")))
+    field.clear()
+    field.send_keys(number)
+    browser.find_element(By.NAME, "_continue").click()
+
+
+def test_admin_session_in_chromium(browser, live_server, data, screenshot):
+    client = data["client"]
+    log_in(browser, live_server)
+    assert "Notification insights" in browser.page_source
+    screenshot("01-admin-index")
+
+    # The "User Profile" inline refuses a number without a country code and says why.
+    save_number(browser, live_server, client, "01234567890")
+    error = wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".errorlist")))
+    assert "has no country code" in error.text, error.text
+    assert "User Profile" in browser.page_source
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", error)
+    screenshot("02-user-profile-invalid-number")
+    client.profile.refresh_from_db()
+    assert client.profile.whatsapp_number == "+201000000077"
+
+    # A valid number with spaces is stored in E.164.
+    save_number(browser, live_server, client, "+20 100 123 4567")
+    wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".messagelist .success")))
+    screenshot("03-user-profile-saved")
+    client.profile.refresh_from_db()
+    assert client.profile.whatsapp_number == "+201001234567"
+
+    # Notification logs, narrowed by clicking the sidebar filters as a person would.
+    browser.get(f"{live_server.url}/admin/notifications/notificationlog/")
+    browser.find_element(
+        By.XPATH, "//details[@data-filter-title='channel']//a[normalize-space()='WhatsApp']").click()
+    wait(browser).until(EC.url_contains("channel__exact=WHATSAPP"))
+    browser.find_element(
+        By.XPATH, "//details[@data-filter-title='status']//a[normalize-space()='Failed']").click()
+    wait(browser).until(EC.url_contains("status__exact=FAILED"))
+    assert "channel__exact=WHATSAPP" in browser.current_url
+    rows = browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    assert len(rows) == 1
+    assert FAILED_TEXT in rows[0].text and "131030" in rows[0].text
+    assert "wamid.DELIVERED-ROW" not in browser.page_source
+    assert "SMTP server refused" not in browser.page_source
+    screenshot("04-failed-whatsapp-logs")
+
+    # The insights page, reached from the admin index.
+    browser.get(f"{live_server.url}/admin/")
+    browser.find_element(By.LINK_TEXT, "Notification insights").click()
+    chart = wait(browser).until(EC.presence_of_element_located((By.ID, "insights-chart")))
+    assert chart.find_elements(By.TAG_NAME, "rect")
+    summary = browser.find_element(By.ID, "insights-summary").text
+    assert "WhatsApp" in summary
+    assert "131030" in browser.page_source
+    screenshot("05-notification-insights")
