@@ -184,8 +184,9 @@ WHATSAPP_API_BASE_URL = config("WHATSAPP_API_BASE_URL", default="https://graph.f
 WHATSAPP_TIMEOUT = config("WHATSAPP_TIMEOUT", default=10, cast=float)
 # Seconds before the first and second automatic retry of a send that can safely be repeated.
 WHATSAPP_RETRY_BACKOFF = config("WHATSAPP_RETRY_BACKOFF", default="0.2,0.6", cast=Csv(float))
-# How many messages of one event are sent at once.
-WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=16, cast=int)
+# How many messages of one event are sent at once: above the usual recipient count, so that an
+# event costs about one round trip to Graph (bench/ measures it).
+WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=32, cast=int)
 # `text` (free text), `template` (approved templates), or `auto`: free text while the recipient
 # wrote to the business number in the last 24 hours, a template otherwise.
 WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="text")
