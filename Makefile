@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install migrate demo test test-postgres test-api test-browser browser-deps clean
+.PHONY: run serve install migrate demo test test-postgres test-api test-browser browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,15 @@ $(VENV)/.browser-installed: requirements.txt requirements-dev.txt requirements-b
 
 test-browser: browser-deps $(VENV)/.browser-installed
 	$(BIN)/python -m pytest e2e -p no:cacheprovider
+
+# Benchmarks (bench/): writes docs/benchmarks.md and docs/benchmarks.png; needs the local
+# PostgreSQL server (BENCH_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+$(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.bench-installed
+	cd bench && ../$(BIN)/python run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache docs/postman/node_modules artifacts

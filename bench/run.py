@@ -1,0 +1,298 @@
+"""`make bench`: run every benchmark in one go and write docs/benchmarks.md and docs/benchmarks.png.
+
+Pieces: the Graph simulator (bench/simulator.py) in its own process, the app under gunicorn
+(gunicorn.conf.py, DEBUG off) in others, and the load from this process. Databases: a throwaway
+SQLite file and a throwaway PostgreSQL database (`incident_bench` on BENCH_PG_URL's server), both
+dropped at the end. Ratios are only quoted between figures taken in this one run.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from load import hammer, summary, timed, token
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+OUT = ROOT / "artifacts" / "bench"
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+PG_DB = "incident_bench"
+APP_SECRET = "bench-app-secret"
+PASSWORD = "bench-pass"
+
+SIM_PORT, FAST_PORT, SEQ_PORT, CONSOLE_PORT = 9100, 8101, 8102, 8103
+LATENCY_MS = 100
+FANOUT_RECIPIENTS = (1, 5, 20, 50)
+FANOUT_REPEATS = int(os.environ.get("BENCH_FANOUT_REPEATS", 10))
+LIST_TICKETS, LIST_PAGE, LIST_REQUESTS, LIST_CLIENTS = 10_000, 50, 400, 4
+HOOK_ROWS, HOOK_BATCH, HOOK_POSTS = 10_000, 100, 40
+CONSOLE_REPEATS = 30
+INSIGHT_ROWS = 100_000
+
+
+# --- Processes -------------------------------------------------------------------------------------
+
+def app_env(database_url: str, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "NOTIFICATION_"))}
+    env.update({
+        "DJANGO_SETTINGS_MODULE": "Incident.settings",
+        "DEBUG": "False", "SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+        "WHATSAPP_ACCESS_TOKEN": "",  # console mode unless a benchmark sets the simulator up
+        "WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_WEBHOOK_VERIFY_TOKEN": "bench-verify",
+        "WHATSAPP_RETRY_BACKOFF": "", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    })
+    env.update(extra)
+    return env
+
+
+def graph_env(**extra: str) -> dict:
+    return {"WHATSAPP_ACCESS_TOKEN": "bench-token", "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
+            "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{SIM_PORT}", **extra}
+
+
+def manage(env: dict, *args: str) -> None:
+    # The console-mode warning is expected here; the app's own output goes to artifacts/bench.
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def seed(env: dict, step: str, argument: int) -> dict:
+    done = subprocess.run([PYTHON, "bench/seed.py", step, str(argument)], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"bench/seed.py {step} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def process(name: str, command: list[str], env: dict, ready_url: str):
+    log = open(OUT / f"{name}.log", "w")
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(ready_url, timeout=2)
+                break
+            except requests.ConnectionError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} did not start; see {log.name}")
+                time.sleep(0.2)
+        yield proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def gunicorn(name: str, port: int, env: dict):
+    env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
+    command = [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py",
+               "--access-logfile", "/dev/null", "Incident.wsgi:application"]
+    return process(name, command, env, f"http://127.0.0.1:{port}/healthz")
+
+
+# --- Databases -------------------------------------------------------------------------------------
+
+def pg_admin(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_SERVER, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+@contextmanager
+def databases():
+    folder = tempfile.mkdtemp(prefix="incident-bench-")
+    pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}")
+    pg_admin(f"CREATE DATABASE {PG_DB}")
+    try:
+        yield {"SQLite": f"sqlite:///{folder}/bench.sqlite3",
+               "PostgreSQL": PG_SERVER.rsplit("/", 1)[0] + f"/{PG_DB}"}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+
+
+def prepare(url: str) -> dict:
+    env = app_env(url)
+    manage(env, "migrate", "--noinput")
+    seed(env, "users", max(FANOUT_RECIPIENTS))
+    seed(env, "tickets", LIST_TICKETS)
+    seed(env, "logs", HOOK_ROWS)
+    return env
+
+
+# --- The benchmarks --------------------------------------------------------------------------------
+
+TICKET = {"title": "Bench: printer on fire", "description": "Created by bench/run.py.",
+          "project_name": "Bench", "priority": "HIGH", "category": "BUG"}
+
+
+def creates(base_urls: dict[str, str], repeats: int) -> dict[str, list[float]]:
+    """Ticket creates, taking turns between servers so drift in the machine hits each alike."""
+    sessions = {}
+    for name, base in base_urls.items():
+        session = requests.Session()
+        session.headers["Authorization"] = "Bearer " + token(base, "bench-client", PASSWORD)
+        sessions[name] = session
+        timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)  # warm-up
+    latencies: dict[str, list[float]] = {name: [] for name in base_urls}
+    for _ in range(repeats):
+        for name, base in base_urls.items():
+            latencies[name].append(timed(sessions[name], "POST", f"{base}/api/tickets/", 201,
+                                         json=TICKET))
+    return latencies
+
+
+def fanout(env: dict) -> dict:
+    results, expected = {}, 0
+    with gunicorn("app-concurrent", FAST_PORT, {**env, **graph_env()}), \
+            gunicorn("app-sequential", SEQ_PORT, {**env, **graph_env(WHATSAPP_MAX_WORKERS="1")}):
+        for count in FANOUT_RECIPIENTS:
+            seed(env, "admins", count)
+            latencies = creates({"concurrent": f"http://127.0.0.1:{FAST_PORT}",
+                                 "sequential": f"http://127.0.0.1:{SEQ_PORT}"}, FANOUT_REPEATS)
+            results[count] = {name: summary(values) for name, values in latencies.items()}
+            expected += 2 * count * (FANOUT_REPEATS + 1)  # both servers, warm-up included
+            sent = seed(env, "counts", 0)["sent_through_simulator"]
+            if sent != expected:
+                raise RuntimeError(f"{sent} messages went through the simulator, not {expected}")
+            print(f"  fan-out {count:>2} recipients: concurrent "
+                  f"{results[count]['concurrent']['median_ms']:.0f} ms, sequential "
+                  f"{results[count]['sequential']['median_ms']:.0f} ms", flush=True)
+    return results
+
+
+def ticket_list(env: dict) -> dict:
+    base = f"http://127.0.0.1:{FAST_PORT}"
+    seed(env, "admins", 1)
+    with gunicorn("app-list", FAST_PORT, env):
+        headers = {"Authorization": "Bearer " + token(base, "bench-admin-00", PASSWORD)}
+        url = f"{base}/api/tickets/?page_size={LIST_PAGE}"
+        hammer(url, headers=headers, requests_total=20, clients=LIST_CLIENTS)  # warm-up
+        return hammer(url, headers=headers, requests_total=LIST_REQUESTS, clients=LIST_CLIENTS)
+
+
+def webhook(env: dict) -> dict:
+    base = f"http://127.0.0.1:{FAST_PORT}"
+    url = f"{base}/api/notifications/whatsapp/webhook/"
+    session = requests.Session()
+    latencies = []
+    steps = ("delivered", "read")
+    with gunicorn("app-webhook", FAST_PORT, env):
+        for post in range(HOOK_POSTS):
+            first = (post * HOOK_BATCH) % HOOK_ROWS
+            step = steps[(post * HOOK_BATCH) // HOOK_ROWS % 2]
+            body = json.dumps(hook_payload(range(first, first + HOOK_BATCH), step)).encode()
+            signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            latencies.append(timed(session, "POST", url, 200, data=body, headers={
+                "Content-Type": "application/json", "X-Hub-Signature-256": signature}))
+    applied = seed(env, "counts", 0)["delivered"]
+    if applied != HOOK_BATCH * HOOK_POSTS:
+        raise RuntimeError(f"the webhook marked {applied} rows delivered, not {HOOK_BATCH * HOOK_POSTS}")
+    total_seconds = sum(latencies) / 1000
+    return {**summary(latencies), "statuses_per_s": HOOK_BATCH * HOOK_POSTS / total_seconds}
+
+
+def hook_payload(numbers: range, step: str) -> dict:
+    now = str(int(time.time()))
+    statuses = [{"id": f"wamid.HOOK{n}", "status": step, "timestamp": now,
+                 "recipient_id": "201000300000"} for n in numbers]
+    return {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+        "field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {
+            "display_phone_number": "15550000000", "phone_number_id": "100000000000001"},
+            "statuses": statuses}}]}]}
+
+
+def console_overhead(env: dict) -> dict:
+    """Console mode (no token): what rendering, choosing recipients and logging cost a request."""
+    base = f"http://127.0.0.1:{CONSOLE_PORT}"
+    results = {}
+    with gunicorn("app-console", CONSOLE_PORT, {**env, "WHATSAPP_ACCESS_TOKEN": ""}):
+        for count in (0, 3):
+            seed(env, "admins", count)
+            results[count] = summary(creates({"console": base}, CONSOLE_REPEATS)["console"])
+    skipped = seed(env, "counts", 0)["skipped"]
+    if skipped != 3 * (CONSOLE_REPEATS + 1):
+        raise RuntimeError(f"console mode logged {skipped} rows, not {3 * (CONSOLE_REPEATS + 1)}")
+    return results
+
+
+def max_workers() -> int:
+    """The product's default, as the concurrent server ran with it."""
+    done = subprocess.run(
+        [PYTHON, "manage.py", "shell", "-c",
+         "from django.conf import settings; print(settings.WHATSAPP_MAX_WORKERS)"],
+        cwd=ROOT, env=app_env("sqlite:///:memory:"), check=True, capture_output=True, text=True)
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+# --- Report ----------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text()
+                .splitlines() if line.startswith("model name")), platform.processor())
+    memory_kb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                         if line.startswith("MemTotal")))
+    import django
+    import psycopg
+    import sqlite3
+
+    with psycopg.connect(PG_SERVER) as connection:
+        pg_version = connection.execute("SHOW server_version").fetchone()[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kb / 2**20),
+            "os": platform.platform(), "python": platform.python_version(),
+            "django": django.get_version(), "postgresql": pg_version,
+            "sqlite": sqlite3.sqlite_version}
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results: dict = {"machine": machine(), "when": datetime.now(timezone.utc).isoformat(timespec="minutes")}
+    simulator = [PYTHON, "bench/simulator.py", "--port", str(SIM_PORT), "--latency-ms",
+                 str(LATENCY_MS)]
+    with databases() as urls, process("simulator", simulator, os.environ.copy(),
+                                      f"http://127.0.0.1:{SIM_PORT}/"):
+        results["list"], results["webhook"] = {}, {}
+        for name, url in urls.items():
+            print(f"{name}: migrating and seeding", flush=True)
+            env = prepare(url)
+            results["list"][name] = ticket_list(env)
+            print(f"  list: {results['list'][name]['rps']:.0f} requests/s", flush=True)
+            results["webhook"][name] = webhook(env)
+            print(f"  webhook: p99 {results['webhook'][name]['p99_ms']:.0f} ms", flush=True)
+            if name == "PostgreSQL":
+                results["fanout"] = fanout(env)
+                results["console"] = console_overhead(env)
+                results["insights"] = seed(env, "insights", INSIGHT_ROWS)
+    results["seconds"] = time.monotonic() - started
+    results["max_workers"] = max_workers()
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    from report import write_report
+
+    write_report(results, ROOT / "docs")
+    print(f"Done in {results['seconds']:.0f} s: docs/benchmarks.md, docs/benchmarks.png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

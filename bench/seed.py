@@ -1,0 +1,165 @@
+"""Data for the benchmarks, written straight into the database DATABASE_URL names.
+
+Run by bench/run.py, one step per call, each printing a JSON line:
+
+    python bench/seed.py users 50        # a client, a developer and 50 admins (all inactive but
+                                         #   the first), one shared password
+    python bench/seed.py admins N        # exactly N admins active, so an event has N recipients
+    python bench/seed.py tickets 10000   # tickets spread over statuses, priorities and clients
+    python bench/seed.py logs 10000      # SENT WhatsApp rows with wamids wamid.HOOK<n>
+    python bench/seed.py insights 100000 # that many log rows over 30 days, then times the
+                                         #   "Notification insights" admin page in-process
+    python bench/seed.py counts 0        # rows the webhook marked delivered, rows sent for real
+"""
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "Incident.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.hashers import make_password  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import Role, UserProfile  # noqa: E402
+from notifications.models import NotificationLog  # noqa: E402
+from tickets.models import Priority, Ticket, TicketStatus  # noqa: E402
+
+User = get_user_model()
+PASSWORD = "bench-pass"
+BATCH = 2000
+random.seed(7)  # the same data every run
+
+
+def users(count: str) -> dict:
+    hashed = make_password(PASSWORD)  # hashed once: 50 PBKDF2 rounds would dominate the seed
+    plan = [("bench-client", Role.CLIENT, "+201000200000"), ("bench-dev", Role.DEVELOPER,
+            "+201000200001")]
+    plan += [(f"bench-admin-{i:02d}", Role.ADMIN, f"+2010003{i:05d}") for i in range(int(count))]
+    for username, role, number in plan:
+        user, _ = User.objects.update_or_create(
+            username=username, defaults={"password": hashed, "is_active": True})
+        UserProfile.objects.filter(user=user).update(role=role, whatsapp_number=number)
+    admins(1)
+    return {"users": len(plan)}
+
+
+def admins(count: str) -> dict:
+    """Only the first `count` bench admins are active; inactive users are never notified."""
+    wanted = [f"bench-admin-{i:02d}" for i in range(int(count))]
+    User.objects.filter(profile__role=Role.ADMIN).update(is_active=False)
+    User.objects.filter(username__in=wanted).update(is_active=True)
+    return {"active_admins": User.objects.filter(profile__role=Role.ADMIN, is_active=True).count()}
+
+
+def tickets(count: str) -> dict:
+    client = User.objects.get(username="bench-client")
+    developer = User.objects.get(username="bench-dev")
+    statuses = list(TicketStatus.values)
+    made = []
+    for i in range(int(count)):
+        status = random.choice(statuses)
+        assigned = status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS,
+                              TicketStatus.FINISHED, TicketStatus.CLOSED)
+        made.append(Ticket(
+            title=f"Bench ticket {i}", description="Seeded for the list benchmark. " * 4,
+            project_name=random.choice(["Web Portal", "Mobile", "Billing"]),
+            priority=random.choice(Priority.values), status=status, client=client,
+            assigned_developer=developer if assigned else None))
+    Ticket.objects.bulk_create(made, batch_size=BATCH)
+    return {"tickets": Ticket.objects.count()}
+
+
+def _log_rows(count: int, *, spread: timedelta | None, wamid_prefix: str) -> None:
+    ticket = Ticket.objects.order_by("pk").first()
+    admin = User.objects.get(username="bench-admin-00")
+    now = timezone.now()
+    rows = []
+    for i in range(count):
+        status = "SENT" if spread is None else random.choices(
+            ["SENT", "FAILED", "SKIPPED"], weights=[85, 10, 5])[0]
+        rows.append(NotificationLog(
+            ticket=ticket, event="TICKET_CREATED", recipient=admin,
+            channel="WHATSAPP" if spread is None or i % 10 else "EMAIL",
+            to="+201000300000", message="Bench message", status=status,
+            provider_message_id=f"{wamid_prefix}{i}" if status == "SENT" else "",
+            delivery_status=(random.choice(["", "delivered", "read"])
+                             if spread is not None and status == "SENT" else ""),
+            error_code=random.choice(["131030", "131047", "130429", ""]) if status == "FAILED" else "",
+            sent_at=now if status == "SENT" else None))
+        if len(rows) == BATCH:
+            _flush(rows, spread, now)
+    _flush(rows, spread, now)
+
+
+def _flush(rows, spread, now) -> None:
+    created = NotificationLog.objects.bulk_create(rows)
+    if spread is not None:
+        # created_at is set on insert; move each row to a random moment of the last 30 days.
+        for row in created:
+            row.created_at = now - spread * random.random()
+        NotificationLog.objects.bulk_update(created, ["created_at"], batch_size=BATCH)
+    rows.clear()
+
+
+def logs(count: str) -> dict:
+    _log_rows(int(count), spread=None, wamid_prefix="wamid.HOOK")
+    return {"logs": NotificationLog.objects.count()}
+
+
+def insights(count: str) -> dict:
+    _log_rows(int(count), spread=timedelta(days=30), wamid_prefix="wamid.INSIGHT")
+    total = NotificationLog.objects.count()
+    staff = User.objects.get(username="bench-admin-00")
+    staff.is_staff = staff.is_superuser = True
+    staff.save(update_fields=["is_staff", "is_superuser"])
+    browser = Client()
+    browser.force_login(staff)
+    url = "/admin/notifications/notificationinsights/"
+    timings, queries = [], 0
+    # No collectstatic here: plain static storage, so the page renders without the manifest.
+    plain_static = override_settings(STORAGES={
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}})
+    with plain_static:
+        for _ in range(7):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as captured:
+                response = browser.get(url, secure=True)
+            timings.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.status_code
+            queries = len(captured.captured_queries)
+    return {"rows": total, "median_ms": statistics.median(timings), "max_ms": max(timings),
+            "queries": queries}
+
+
+def counts(_: str) -> dict:
+    """What the runs left behind, so run.py can check the work was really done."""
+    rows = NotificationLog.objects
+    return {
+        "delivered": rows.filter(provider_message_id__startswith="wamid.HOOK",
+                                 delivery_status="delivered").count(),
+        "sent_through_simulator": rows.filter(provider_message_id__startswith="wamid.BENCH").count(),
+        "skipped": rows.filter(status="SKIPPED").count(),
+    }
+
+
+STEPS = {"counts": counts, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
+
+if __name__ == "__main__":
+    step, argument = sys.argv[1], sys.argv[2]
+    print(json.dumps(STEPS[step](argument)))
