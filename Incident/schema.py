@@ -25,6 +25,8 @@ _ERRORS = {
                          examples=[OpenApiExample("Not yours", value={
                              "detail": "Only an admin can open this ticket.", "code": "action_not_permitted"})]),
     404: OpenApiResponse(Error, "No such ticket visible to you."),
+    429: OpenApiResponse(Error, "Too many attempts from your address; the Retry-After header says"
+                         " how many seconds to wait."),
     409: OpenApiResponse(Conflict, "The current status does not allow it.",
                          examples=[OpenApiExample("Wrong status", value={
                              "detail": "Cannot open a ticket whose status is CLOSED.",

@@ -24,6 +24,19 @@ if not SECRET_KEY:
     # Only ever used with DEBUG on, so a development server starts without any set-up.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# JWTs are signed with a key of their own, so rotating it logs everyone out without touching
+# sessions, password-reset links or anything else SECRET_KEY signs.
+JWT_SIGNING_KEY = config("JWT_SIGNING_KEY", default="")
+if not JWT_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "JWT_SIGNING_KEY is required when DEBUG is off: set it in the environment or in .env "
+            "to a long random string different from SECRET_KEY (see .env.example)."
+        )
+    JWT_SIGNING_KEY = "insecure-development-jwt-key-do-not-use-in-production"
+if JWT_SIGNING_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must differ from SECRET_KEY.")
+
 ALLOWED_HOSTS = config("ALLOWED_HOSTS", default="127.0.0.1,localhost", cast=Csv())
 CSRF_TRUSTED_ORIGINS = config("CSRF_TRUSTED_ORIGINS", default="", cast=Csv())
 
@@ -35,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",  # refresh tokens revoked by rotation and logout
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally: no CDN
@@ -137,6 +151,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Only the token endpoints are throttled (per client IP): they are where passwords are guessed.
+    "DEFAULT_THROTTLE_RATES": {"auth": config("AUTH_THROTTLE_RATE", default="20/min")},
     "DEFAULT_PAGINATION_CLASS": "Incident.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -172,6 +188,11 @@ SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=config("JWT_ACCESS_MINUTES", default=30, cast=int)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=config("JWT_REFRESH_DAYS", default=1, cast=int)),
     "AUTH_HEADER_TYPES": ("Bearer",),
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    # Each refresh returns a new refresh token and blacklists the old one, so a stolen refresh
+    # token stops working once its owner refreshes (and at logout).
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
 }
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------

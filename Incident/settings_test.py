@@ -5,6 +5,7 @@ DATABASE_URL is still honoured, so the same suite runs on SQLite and on PostgreS
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-signing")
+os.environ.setdefault("JWT_SIGNING_KEY", "test-only-jwt-signing-key-not-the-secret-key")
 
 from Incident.settings import *  # noqa: E402,F401,F403
 

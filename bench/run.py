@@ -51,6 +51,7 @@ def app_env(database_url: str, **extra: str) -> dict:
     env.update({
         "DJANGO_SETTINGS_MODULE": "Incident.settings",
         "DEBUG": "False", "SECRET_KEY": "bench-secret-key-" + "x" * 40,
+        "JWT_SIGNING_KEY": "bench-jwt-key-" + "y" * 40, "AUTH_THROTTLE_RATE": "1000/min",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver", "SECURE_SSL_REDIRECT": "False",
         "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
         "WHATSAPP_ACCESS_TOKEN": "",  # console mode unless a benchmark sets the simulator up

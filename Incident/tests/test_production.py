@@ -48,6 +48,7 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         **{k: v for k, v in os.environ.items() if not k.startswith(("WHATSAPP_", "DJANGO_"))},
         "DEBUG": "False",
         "SECRET_KEY": "x7#pQ2!vL9@mR4$kT8^wZ1&nB6*cF3(hJ5)sD0-gY2+eU7=aI4%oN8~qV1",
+        "JWT_SIGNING_KEY": "q3!Zr8#Lm2@Vt6$Np9^Xw4&Kc1*Hb7(Js5)Fd0-Gy8+Ue3=Ai6%On2~Qv5",
         "ALLOWED_HOSTS": "incident.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
         "WHATSAPP_ACCESS_TOKEN": "EAA-placeholder-for-the-check",
@@ -70,3 +71,17 @@ def test_without_secret_key_production_refuses_to_start(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize("jwt_key, message", [
+    ("", "JWT_SIGNING_KEY is required when DEBUG is off"),
+    ("same-as-the-secret-key-0123456789", "JWT_SIGNING_KEY must differ from SECRET_KEY"),
+])
+def test_production_needs_a_jwt_key_of_its_own(tmp_path, jwt_key, message):
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "JWT_SIGNING_KEY")}
+    env.update({"DEBUG": "False", "SECRET_KEY": "same-as-the-secret-key-0123456789",
+                "JWT_SIGNING_KEY": jwt_key, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"})
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr

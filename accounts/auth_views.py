@@ -1,0 +1,58 @@
+"""Token endpoints: log in, refresh (rotating) and log out, throttled per client address."""
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from Incident.errors import InvalidInput
+from Incident.schema import errors
+from Incident.serializers import StrictSerializer
+
+
+class Throttled:
+    """Password guessing and token replay both go through these endpoints; AUTH_THROTTLE_RATE
+    bounds them per client address."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+@extend_schema(responses={200: inline_serializer("TokenPair", {
+    "access": serializers.CharField(), "refresh": serializers.CharField()}), **errors(400, 401, 429)})
+class TokenView(Throttled, TokenObtainPairView):
+    """POST /api/auth/token/: username and password → access and refresh tokens."""
+
+
+@extend_schema(responses={200: inline_serializer("RefreshedTokens", {
+    "access": serializers.CharField(), "refresh": serializers.CharField()}), **errors(400, 401, 429)})
+class RefreshView(Throttled, TokenRefreshView):
+    """POST /api/auth/token/refresh/: a refresh token → a new access token and a new refresh token;
+    the one sent is blacklisted and cannot be used again."""
+
+
+class LogoutSerializer(StrictSerializer):
+    refresh = serializers.CharField(help_text="The refresh token to revoke.")
+
+
+class LogoutView(Throttled, APIView):
+    """POST /api/auth/logout/: revoke a refresh token. The refresh token is the credential here,
+    so a client whose access token has expired can still log out."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    @extend_schema(request=LogoutSerializer, responses={204: None, **errors(400, 429)})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            RefreshToken(serializer.validated_data["refresh"]).blacklist()
+        except TokenError as exc:
+            # Expired, malformed, signed with another key, or already revoked.
+            raise InvalidInput("refresh", f"{str(exc).rstrip('.')}. Log in again to get a new one.") from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
