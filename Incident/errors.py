@@ -5,12 +5,15 @@ into JSON a person can act on, so no view carries its own error formatting.
 """
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from Incident.parsers import PayloadTooLarge
 
 
 class ApplicationError(Exception):
@@ -52,6 +55,8 @@ class Conflict(ApplicationError):
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status_code)
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):
         # A model-level rule that slipped past the serializer: still a 400, never a 500.
         exc = exceptions.ValidationError(

@@ -153,6 +153,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Only the token endpoints are throttled (per client IP): they are where passwords are guessed.
     "DEFAULT_THROTTLE_RATES": {"auth": config("AUTH_THROTTLE_RATE", default="20/min")},
+    "DEFAULT_PARSER_CLASSES": [
+        "Incident.parsers.BoundedJSONParser",  # DATA_UPLOAD_MAX_MEMORY_SIZE holds for JSON too
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "Incident.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

@@ -1,7 +1,7 @@
 """Filters for GET /api/notifications/logs/."""
 import django_filters
 
-from Incident.filters import explained_choice_filter
+from Incident.filters import IdFilter, explained_choice_filter
 from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
 from tickets.models import TicketEventType
 
@@ -11,8 +11,8 @@ class NotificationLogFilter(django_filters.FilterSet):
     status = explained_choice_filter("status", NotificationStatus.choices)
     event = explained_choice_filter("event", TicketEventType.choices)
     delivery_status = explained_choice_filter("delivery_status", DeliveryStatus.choices)
-    ticket = django_filters.NumberFilter(field_name="ticket_id")
-    recipient = django_filters.NumberFilter(field_name="recipient_id")
+    ticket = IdFilter("ticket_id")
+    recipient = IdFilter("recipient_id")
 
     class Meta:
         model = NotificationLog

@@ -1,7 +1,7 @@
 """List filters and ordering for GET /api/tickets/."""
 import django_filters
 
-from Incident.filters import explained_choice_filter
+from Incident.filters import IdFilter, explained_choice_filter
 from tickets.models import Category, Priority, Ticket, TicketStatus
 
 ORDERING_PARAMS = ("created_at", "updated_at", "priority")
@@ -22,8 +22,8 @@ class TicketFilter(django_filters.FilterSet):
     priority = explained_choice_filter("priority", Priority.choices)
     category = explained_choice_filter("category", Category.choices)
     project_name = django_filters.CharFilter(field_name="project_name", lookup_expr="iexact")
-    client = django_filters.NumberFilter(field_name="client_id")
-    assigned_developer = django_filters.NumberFilter(field_name="assigned_developer_id")
+    client = IdFilter("client_id")
+    assigned_developer = IdFilter("assigned_developer_id")
     # `priority` sorts by severity (priority_rank is annotated by tickets_list), not by spelling.
     ordering = StableOrderingFilter(
         fields=(("created_at", "created_at"), ("updated_at", "updated_at"), ("priority_rank", "priority")),
