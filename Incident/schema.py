@@ -12,9 +12,15 @@ Conflict = inline_serializer("Conflict", {
     "status": serializers.CharField(),
     "allowed_actions": serializers.ListField(child=serializers.CharField()),
 })
-FieldErrors = inline_serializer("FieldErrors", {
-    "<field>": serializers.ListField(child=serializers.CharField(), help_text="What is wrong."),
-})
+# {"priority": ["..."], "title": ["..."]}, or {"detail": "...", "code": "..."} for the request as a
+# whole (malformed JSON, a bad filter): any keys, each a message or a list of them.
+FieldErrors = {
+    "type": "object",
+    "description": "Each wrong field mapped to what is wrong with it, or `detail` and `code`.",
+    "additionalProperties": {
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+    },
+}
 
 _ERRORS = {
     400: OpenApiResponse(FieldErrors, "Malformed JSON, or missing or invalid fields (each named).",
@@ -24,7 +30,7 @@ _ERRORS = {
     403: OpenApiResponse(Error, "Visible to you, but not yours to do.",
                          examples=[OpenApiExample("Not yours", value={
                              "detail": "Only an admin can open this ticket.", "code": "action_not_permitted"})]),
-    404: OpenApiResponse(Error, "No such ticket visible to you."),
+    404: OpenApiResponse(Error, "No such ticket visible to you, or (in a list) a page past the end."),
     429: OpenApiResponse(Error, "Too many attempts from your address; the Retry-After header says"
                          " how many seconds to wait."),
     409: OpenApiResponse(Conflict, "The current status does not allow it.",

@@ -28,7 +28,7 @@ class WhatsAppNumberField(serializers.CharField):
 class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
-    email = serializers.EmailField()
+    email = serializers.CharField(help_text="An email address, or empty when none is set.")
     first_name = serializers.CharField()
     last_name = serializers.CharField()
     role = serializers.CharField(source="profile.role")

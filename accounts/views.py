@@ -26,7 +26,7 @@ class MeView(APIView):
         return Response(UserOutputSerializer(user).data)
 
 
-@extend_schema(responses={200: AdminUserOutputSerializer(many=True), **errors(400, 401, 403)})
+@extend_schema(responses={200: AdminUserOutputSerializer(many=True), **errors(400, 401, 403, 404)})
 class UserListView(generics.ListAPIView):
     """GET /api/users/ (admins only), e.g. `?role=DEVELOPER` to find whom to assign."""
 

@@ -21,7 +21,7 @@ from notifications.serializers import NotificationLogSerializer
 logger = logging.getLogger(__name__)
 
 
-@extend_schema(responses={200: NotificationLogSerializer(many=True), **errors(400, 401, 403)})
+@extend_schema(responses={200: NotificationLogSerializer(many=True), **errors(400, 401, 403, 404)})
 class NotificationLogListView(generics.ListAPIView):
     """GET /api/notifications/logs/ (admins only)."""
 

@@ -27,7 +27,7 @@ def _action_schema(action_name: str, summary: str):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Tickets visible to you", responses={200: TicketOutputSerializer(many=True), **errors(400, 401)}),
+    list=extend_schema(summary="Tickets visible to you", responses={200: TicketOutputSerializer(many=True), **errors(400, 401, 404)}),
     retrieve=extend_schema(summary="A ticket with its history", responses={200: TicketDetailSerializer, **errors(401, 404)}),
     create=extend_schema(
         summary="File a ticket (CLIENT or ADMIN)",

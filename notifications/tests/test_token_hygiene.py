@@ -59,3 +59,45 @@ def test_no_failure_path_reveals_the_token(
     assert TOKEN not in caplog.text
     assert TOKEN not in capsys.readouterr().out
     assert all(TOKEN not in body for body in bodies)
+
+
+@responses.activate
+def test_the_token_is_in_no_table_page_command_or_log(
+    api, cast, ticket_in, settings, caplog, capsys, staff, django_capture_on_commit_callbacks
+):
+    """Every failure path once more, then everything a person or a log collector could read."""
+    from django.apps import apps
+    from django.core import serializers
+
+    settings.WHATSAPP_ACCESS_TOKEN = TOKEN
+    settings.WHATSAPP_RETRY_BACKOFF = []
+    caplog.set_level(logging.DEBUG)
+    for answer in FAILURES * 2:  # the opens, then the resends
+        responses.post(URL, **answer)
+    tickets = [ticket_in(TicketStatus.NEW) for _ in FAILURES]
+    outputs = []
+    with django_capture_on_commit_callbacks(execute=True):
+        for ticket in tickets:
+            outputs.append(api(cast.admin).post(f"/api/tickets/{ticket.pk}/open/").content)
+    call_command("resend_failed_notifications", "--include-uncertain")
+    call_command("check")
+    row = NotificationLog.objects.filter(error_code="190").first()
+    for url in ("/admin/notifications/notificationlog/",
+                f"/admin/notifications/notificationlog/{row.pk}/change/",
+                "/admin/notifications/notificationinsights/",
+                f"/admin/tickets/ticket/{tickets[0].pk}/change/"):
+        page = staff.get(url)
+        assert page.status_code == 200, url
+        outputs.append(page.content)
+    outputs.append(api(cast.admin).get("/api/notifications/logs/?page_size=100").content)
+    outputs.append(api(cast.admin).get(f"/api/tickets/{tickets[0].pk}/").content)
+    outputs.append(api().get("/api/schema/").content)
+
+    assert NotificationLog.objects.count() > len(FAILURES)  # the resends ran too
+    for body in outputs:
+        assert TOKEN.encode() not in body
+    captured = capsys.readouterr()
+    assert TOKEN not in captured.out and TOKEN not in captured.err and TOKEN not in caplog.text
+    for model in apps.get_models():
+        dump = serializers.serialize("json", model._default_manager.all())
+        assert TOKEN not in dump, model._meta.label
