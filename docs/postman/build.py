@@ -417,6 +417,26 @@ def collection() -> dict:
         ],
     )
 
+    logout = folder(
+        "5. Log out",
+        "Logging out revokes the refresh token; so does every refresh, which hands out a new one.",
+        [
+            request(
+                "Client logs out", "POST", "/api/auth/logout/", token=None,
+                body={"refresh": "{{clientRefresh}}"},
+                tests=[expect_status(204)],
+            ),
+            request(
+                "401: a revoked refresh token", "POST", "/api/auth/token/refresh/", token=None,
+                body={"refresh": "{{clientRefresh}}"},
+                tests=[expect_status(401),
+                       'pm.test("says the token is blacklisted", function () {\n'
+                       '    pm.expect(pm.response.json().detail.toLowerCase()).to.include("blacklisted");\n'
+                       "});"],
+            ),
+        ],
+    )
+
     return {
         "info": {
             "name": "Incident: tickets with WhatsApp notifications",
@@ -427,7 +447,7 @@ def collection() -> dict:
             ),
             "schema": SCHEMA,
         },
-        "item": [auth, lifecycle, errors, logs],
+        "item": [auth, lifecycle, errors, logs, logout],
     }
 
 
