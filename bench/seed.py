@@ -10,6 +10,7 @@ Run by bench/run.py, one step per call, each printing a JSON line:
     python bench/seed.py insights 100000 # that many log rows over 30 days, then times the
                                          #   "Notification insights" admin page in-process
     python bench/seed.py counts 0        # rows the webhook marked delivered, rows sent for real
+    python bench/seed.py queries 0       # queries per ticket-list request, page sizes 5, 50, 100
 """
 import json
 import os
@@ -158,7 +159,23 @@ def counts(_: str) -> dict:
     }
 
 
-STEPS = {"counts": counts, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
+def queries(_: str) -> dict:
+    """Queries one ticket-list request makes, as an admin over the seeded tickets, per page size."""
+    from rest_framework.test import APIClient
+
+    admin = User.objects.get(username="bench-admin-00")
+    found = {}
+    for size in (5, 50, 100):
+        client = APIClient()
+        client.force_authenticate(User.objects.get(pk=admin.pk))  # nothing cached on the user
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(f"/api/tickets/?page_size={size}", secure=True)
+        assert response.status_code == 200 and len(response.json()["results"]) == size
+        found[size] = len(captured.captured_queries)
+    return found
+
+
+STEPS = {"counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
 
 if __name__ == "__main__":
     step, argument = sys.argv[1], sys.argv[2]
