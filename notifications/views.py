@@ -48,7 +48,10 @@ class WhatsAppWebhookView(View):
         ):
             # Echoed byte for byte: leading zeros and long numbers must survive.
             return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
-        return HttpResponse("Forbidden", status=403, content_type="text/plain")
+        # JSON like every other refusal; it names nothing about the expected token.
+        return JsonResponse({"detail": "Verification failed: hub.mode must be 'subscribe' and "
+                             "hub.verify_token must match WHATSAPP_WEBHOOK_VERIFY_TOKEN."},
+                            status=403)
 
     def post(self, request):
         header = request.headers.get("X-Hub-Signature-256", "")

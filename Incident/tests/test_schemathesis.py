@@ -6,7 +6,9 @@ import os
 import pytest
 import schemathesis
 from schemathesis import checks
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -18,6 +20,18 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", 8))
 
 # Loaded at collection: generating the schema needs no database.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Calls go straight into the WSGI app, which closes the database connection after each
+    request; inside a test's transaction that would cut it off. Django's own test client
+    suspends the same signal handlers."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(params=["anonymous", "client", "developer", "admin"])

@@ -43,6 +43,10 @@ MATRIX = [
     ("get", "/api/notifications/logs/?ticket={id}", S.ASSIGNED, None,
      row(401, 403, 403, 403, 403, 200)),
     ("get", "/api/schema/", None, None, row(200, 200, 200, 200, 200, 200)),
+    # Meta's webhook answers to its signature only: no token, whoever's, opens it.
+    ("post", "/api/notifications/whatsapp/webhook/", None, {"object": "x"},
+     row(401, 401, 401, 401, 401, 401)),
+    ("get", "/api/notifications/whatsapp/webhook/", None, None, row(403, 403, 403, 403, 403, 403)),
 ]
 CASES = [
     pytest.param(method, path, status, body, caller, expected[caller],
