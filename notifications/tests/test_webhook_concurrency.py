@@ -2,13 +2,12 @@
 from datetime import datetime, timezone
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
 from notifications.tests.test_webhooks import T0, body_of, envelope, post, status
 from tickets.models import TicketStatus
-from tickets.tests.test_concurrency import all_at_once
+from tickets.tests.threads import all_at_once, skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 FIELDS = ("status", "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at",
@@ -17,8 +16,7 @@ FIELDS = ("status", "delivery_status", "wa_sent_at", "delivered_at", "read_at", 
 
 @pytest.fixture(autouse=True)
 def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no row locks; .ci/run runs this on PostgreSQL")
+    skip_unless_postgres()
 
 
 def sent_row(ticket, recipient, wamid: str) -> NotificationLog:

@@ -1,12 +1,10 @@
 """Concurrent use on PostgreSQL, through the API: 20 people take the same transition at once."""
-import threading
-
 import pytest
-from django.db import connection, connections
 from rest_framework.test import APIClient
 
 from notifications.models import NotificationLog
 from tickets.models import TicketEventType, TicketStatus
+from tickets.tests.threads import all_at_once, skip_unless_postgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 THREADS = 20
@@ -14,30 +12,7 @@ THREADS = 20
 
 @pytest.fixture(autouse=True)
 def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite has no row locks; .ci/run runs this on PostgreSQL")
-
-
-def all_at_once(count: int, work) -> list:
-    """Run `work()` in `count` threads released together; return what each returned."""
-    barrier = threading.Barrier(count)
-    results, lock = [], threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcome = work()
-        finally:
-            connections.close_all()  # each thread's own connection
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    skip_unless_postgres()
 
 
 @pytest.mark.parametrize("status, action, who, event", [

@@ -1,13 +1,11 @@
 """The ticket services on their own: history rows, refusals, and row locking under concurrency."""
-import threading
-
 import pytest
-from django.db import connection, connections
 
 from Incident.errors import InvalidInput
 from tickets import services
 from tickets.errors import ActionNotPermitted, TransitionNotAllowed
 from tickets.models import Ticket, TicketEvent, TicketEventType, TicketStatus
+from tickets.tests.threads import all_at_once, skip_unless_postgres
 
 
 @pytest.mark.django_db
@@ -71,38 +69,21 @@ def test_update_records_only_real_changes(cast, ticket_in):
     assert ticket.events.last().note == "Edited: priority"
 
 
-def _is_postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_identical_transitions_let_exactly_one_through(cast, ticket_in):
-    if not _is_postgres():
-        pytest.skip("SQLite has no row locks; .ci/run runs this on PostgreSQL")
+    skip_unless_postgres()
     ticket = ticket_in(TicketStatus.NEW)
     threads_count = 8
-    barrier = threading.Barrier(threads_count)
-    outcomes: list[str] = []
-    lock = threading.Lock()
 
-    def open_it() -> None:
+    def open_it() -> str:
         try:
-            barrier.wait()
             services.ticket_transition(ticket_id=ticket.pk, actor=cast.admin, action="open")
-            result = "ok"
+            return "ok"
         except TransitionNotAllowed:
-            result = "conflict"
-        finally:
-            connections.close_all()
-        with lock:
-            outcomes.append(result)
+            return "conflict"
 
-    threads = [threading.Thread(target=open_it) for _ in range(threads_count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = all_at_once(threads_count, open_it)
 
     assert sorted(outcomes) == ["conflict"] * (threads_count - 1) + ["ok"]
     assert ticket.events.filter(event=TicketEventType.TICKET_OPENED).count() == 1
