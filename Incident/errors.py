@@ -5,6 +5,7 @@ into JSON a person can act on, so no view carries its own error formatting.
 """
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
@@ -12,8 +13,6 @@ from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from Incident.parsers import PayloadTooLarge
 
 
 class ApplicationError(Exception):
@@ -52,10 +51,22 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes. "
+            "Shorten the long text fields."
+        )
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):
+        # Django's own refusal of an oversized body, raised when DRF reads request.body.
         exc = PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):
         # A model-level rule that slipped past the serializer: still a 400, never a 500.

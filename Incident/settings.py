@@ -154,7 +154,7 @@ REST_FRAMEWORK = {
     # Only the token endpoints are throttled (per client IP): they are where passwords are guessed.
     "DEFAULT_THROTTLE_RATES": {"auth": config("AUTH_THROTTLE_RATE", default="20/min")},
     "DEFAULT_PARSER_CLASSES": [
-        "Incident.parsers.BoundedJSONParser",  # DATA_UPLOAD_MAX_MEMORY_SIZE holds for JSON too
+        "Incident.parsers.BoundedJSONParser",  # deep nesting is a 400, not a 500
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

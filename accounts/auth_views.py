@@ -22,14 +22,17 @@ class Throttled:
     throttle_scope = "auth"
 
 
-@extend_schema(responses={200: inline_serializer("TokenPair", {
-    "access": serializers.CharField(), "refresh": serializers.CharField()}), **errors(400, 401, 429)})
+# Both endpoints answer with a fresh pair: refresh rotates the refresh token too.
+TokenPair = inline_serializer("TokenPair", {
+    "access": serializers.CharField(), "refresh": serializers.CharField()})
+
+
+@extend_schema(responses={200: TokenPair, **errors(400, 401, 429)})
 class TokenView(Throttled, TokenObtainPairView):
     """POST /api/auth/token/: username and password → access and refresh tokens."""
 
 
-@extend_schema(responses={200: inline_serializer("RefreshedTokens", {
-    "access": serializers.CharField(), "refresh": serializers.CharField()}), **errors(400, 401, 429)})
+@extend_schema(responses={200: TokenPair, **errors(400, 401, 429)})
 class RefreshView(Throttled, TokenRefreshView):
     """POST /api/auth/token/refresh/: a refresh token → a new access token and a new refresh token;
     the one sent is blacklisted and cannot be used again."""
