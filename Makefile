@@ -25,9 +25,10 @@ install: $(VENV)/.runtime-installed
 # `make run` is for trying the product locally: DEBUG on (unless already set in the
 # environment), demo users, and WhatsApp in console mode while no access token is configured.
 run: export DEBUG ?= True
+# The system checks (e.g. "WhatsApp is in console mode") are printed once, by runserver.
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py migrate --noinput --skip-checks
+	$(BIN)/python manage.py seed_demo --skip-checks
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production serving: gunicorn (settings in gunicorn.conf.py), static files by whitenoise.

@@ -10,6 +10,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -62,9 +63,18 @@ class PayloadTooLarge(exceptions.APIException):
         )
 
 
+# The URL name of the /api/ catch-all (Incident.urls), so middleware can tell "no endpoint".
+API_NOT_FOUND = "api-not-found"
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(exc.as_body(), status=exc.status_code)
+    if isinstance(exc, exceptions.UnsupportedMediaType):
+        media_type = context["request"].content_type or "none"
+        exc = exceptions.UnsupportedMediaType(media_type, detail=(
+            f"This API reads JSON bodies only, and the request's Content-Type is {media_type}. "
+            "Send the body as JSON with the header Content-Type: application/json."))
     if isinstance(exc, RequestDataTooBig):
         # Django's own refusal of an oversized body, raised when DRF reads request.body.
         exc = PayloadTooLarge()
@@ -73,15 +83,39 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        _add_code(response, exc)
+    return response
+
+
+def _add_code(response: Response, exc: exceptions.APIException) -> None:
+    """Give every {"detail": ...} body the machine-readable code README promises.
+
+    Field errors ({field: [...]}) stay as they are: their keys already say what is wrong.
+    """
+    data = response.data
+    if isinstance(data, dict) and "detail" in data and "code" not in data:
+        codes = exc.get_codes()
+        code = codes.get("code") if isinstance(codes, dict) else codes
+        if isinstance(code, str):
+            data["code"] = code
+
+
+@csrf_exempt  # a 404 changes nothing; without this an unknown PATCH would get the CSRF page
+def api_not_found(request, path: str = ""):
+    """Every /api/ URL that no endpoint matches, with DEBUG on or off: a short JSON 404."""
+    return JsonResponse(
+        {"detail": f"No endpoint at {request.path}. The endpoints are listed at /api/docs/.",
+         "code": "not_found"},
+        status=404,
+    )
 
 
 def not_found(request, exception=None):
     """404 for URLs no view matches: JSON under /api/, Django's page elsewhere (the admin)."""
     if request.path.startswith("/api/"):
-        return JsonResponse(
-            {"detail": f"No endpoint at {request.path}.", "code": "not_found"}, status=404
-        )
+        return api_not_found(request)
     return defaults.page_not_found(request, exception)
 
 

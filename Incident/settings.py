@@ -60,6 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware: a slash-less /api/ URL is served, not redirected (a redirected POST
+    # comes back as a GET).
+    "Incident.middleware.ApiTrailingSlashMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,17 +150,20 @@ REST_FRAMEWORK = {
     # JWT first, so an unauthenticated API call answers 401 with a WWW-Authenticate header;
     # sessions let a signed-in admin browse the API.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # Only the token endpoints are throttled (per client IP): they are where passwords are guessed.
+    # Only the token endpoints are throttled (failed attempts per client address): they are where
+    # passwords are guessed.
     "DEFAULT_THROTTLE_RATES": {"auth": config("AUTH_THROTTLE_RATE", default="20/min")},
-    "DEFAULT_PARSER_CLASSES": [
-        "Incident.parsers.BoundedJSONParser",  # deep nesting is a 400, not a 500
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The client address is the socket's unless proxies are trusted to name it in X-Forwarded-For:
+    # anyone can send that header, and a throttle keyed on it throttles nobody.
+    "NUM_PROXIES": config("TRUSTED_PROXY_COUNT", default=0, cast=int),
+    # JSON only: a form-encoded body (curl -d without a Content-Type) is a 415 saying so, not a
+    # field named after the whole body.
+    "DEFAULT_PARSER_CLASSES": ["Incident.parsers.BoundedJSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "DEFAULT_PAGINATION_CLASS": "Incident.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -173,7 +179,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Incident API",
     "DESCRIPTION": (
         "Ticket management whose every change notifies the right people on WhatsApp. "
-        "Get a token from POST /api/auth/token/, then send Authorization: Bearer <access>."
+        "Get a token from `POST /api/auth/token/`, then send the header "
+        "`Authorization: Bearer <access>` with every other request (Swagger: **Authorize**)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -198,6 +205,9 @@ SIMPLE_JWT = {
     # token stops working once its owner refreshes (and at logout).
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
+    # Tokens carry a hash of the password they were issued under: changing the password (admin,
+    # changepassword, a reset) ends every access and refresh token issued before.
+    "CHECK_REVOKE_TOKEN": True,
 }
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------
@@ -253,4 +263,7 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain" if DEBUG else "json"}
     },
     "root": {"handlers": ["console"], "level": config("LOG_LEVEL", default="INFO")},
+    # Django gives its own logger a console handler too; with root's that printed every 4xx/5xx
+    # line and traceback twice. Everything goes through root's one handler instead.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

@@ -1,8 +1,9 @@
 """URL map: the admin, and the REST API under /api/."""
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from Incident.errors import API_NOT_FOUND, api_not_found
 from Incident.health import healthz
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),
     path("api/", include("notifications.urls")),
+    # Last: whatever no endpoint above matched is a JSON 404, even with DEBUG on.
+    re_path(r"^api/(?P<path>.*)$", api_not_found, name=API_NOT_FOUND),
 ]
 
 handler404 = "Incident.errors.not_found"

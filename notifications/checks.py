@@ -70,10 +70,14 @@ def _delivery_problems() -> list:
             f"NOTIFICATION_CHANNELS has unknown channels {sorted(unknown)}; use whatsapp and/or email.",
             id="notifications.E007",
         ))
-    if not settings.WHATSAPP_APP_SECRET or not settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN:
+    # In console mode nothing is sent, so there is nothing for Meta to report on: one warning
+    # (W001) is enough there.
+    webhooks_off = not settings.WHATSAPP_APP_SECRET or not settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN
+    if settings.WHATSAPP_ACCESS_TOKEN and webhooks_off:
         problems.append(Warning(
             "WhatsApp webhooks are off: WHATSAPP_APP_SECRET or WHATSAPP_WEBHOOK_VERIFY_TOKEN is "
-            "empty, so delivery statuses never reach the log and every message stays SENT.",
+            "empty, so Meta's delivery reports (delivered, read, failed after acceptance) never "
+            "reach the log: a SENT row only means Meta accepted the message.",
             hint="Set both, then subscribe /api/notifications/whatsapp/webhook/ to the messages "
             "field in the App Dashboard.",
             id="notifications.W002",

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.throttling import ScopedRateThrottle
 
 from accounts.tests.factories import make_client
+from accounts.throttling import FailedAttemptThrottle
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "pass-for-tests"  # the factories' password
@@ -114,5 +115,114 @@ def test_the_configured_rate_applies_to_every_token_endpoint():
 
     assert ScopedRateThrottle.THROTTLE_RATES["auth"] == settings.REST_FRAMEWORK[
         "DEFAULT_THROTTLE_RATES"]["auth"]
+    assert issubclass(FailedAttemptThrottle, ScopedRateThrottle)
     for view in (TokenView, RefreshView, LogoutView):
-        assert view.throttle_scope == "auth" and ScopedRateThrottle in view.throttle_classes
+        assert view.throttle_scope == "auth" and FailedAttemptThrottle in view.throttle_classes
+
+
+def test_successful_logins_do_not_use_up_the_throttle(client, monkeypatch):
+    # A script (or the Postman collection run three times a minute) logs in again and again.
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    make_client(username="amal")
+    for _ in range(10):
+        log_in(client, "amal")
+    tokens = log_in(client, "amal")
+    assert refresh(client, tokens["refresh"]).status_code == 200
+
+
+def wrong_login(client, **headers):
+    return client.post("/api/auth/token/", {"username": "amal", "password": "guess"},
+                       content_type="application/json", **headers)
+
+
+def test_a_forged_x_forwarded_for_does_not_reset_the_throttle(client, monkeypatch):
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    make_client(username="amal")
+    codes = [wrong_login(client, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+             for n in range(6)]
+    assert codes == [401, 401, 401, 429, 429, 429]
+
+
+def test_with_one_trusted_proxy_the_throttle_counts_per_forwarded_client(client, monkeypatch):
+    from rest_framework.settings import api_settings
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "2/min"})
+    monkeypatch.setattr(api_settings, "NUM_PROXIES", 1)
+    make_client(username="amal")
+    # The proxy appends the address it saw; what the client wrote before it is not trusted.
+    first = [wrong_login(client, HTTP_X_FORWARDED_FOR=f"6.6.6.{n}, 198.51.100.7").status_code
+             for n in range(3)]
+    other = wrong_login(client, HTTP_X_FORWARDED_FOR="198.51.100.8").status_code
+    assert first == [401, 401, 429]
+    assert other == 401
+
+
+def test_the_trusted_proxy_count_is_a_setting_defaulting_to_none_trusted():
+    assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+
+def test_a_password_change_ends_every_token_issued_before(client):
+    user = make_client(username="amal")
+    tokens = log_in(client, "amal")
+    user.set_password("a-brand-new-password")
+    user.save()
+
+    me = client.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    assert me.status_code == 401
+    assert me.json()["code"] == "password_changed"
+    refreshed = refresh(client, tokens["refresh"])
+    assert refreshed.status_code == 401
+    assert refreshed.json()["code"] == "password_changed"
+    assert "log in again" in refreshed.json()["detail"]
+    # The new password gives tokens that work.
+    fresh = client.post("/api/auth/token/", {"username": "amal", "password": "a-brand-new-password"},
+                        content_type="application/json").json()
+    assert client.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {fresh['access']}").status_code == 200
+
+
+def test_an_expired_access_token_says_so_at_the_top_level(client):
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = make_client(username="amal")
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    response = client.get("/api/auth/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "Access token expired: refresh it at /api/auth/token/refresh/ (or log in again).",
+        "code": "token_expired",
+    }
+
+
+def test_an_expired_refresh_token_says_to_log_in_again(client):
+    from datetime import timedelta
+
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    token = RefreshToken.for_user(make_client(username="amal"))
+    token.set_exp(lifetime=-timedelta(seconds=1))
+    response = refresh(client, str(token))
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+    assert "/api/auth/token/" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("case, code", [
+    ("no token", "not_authenticated"),
+    ("wrong password", "no_active_account"),
+    ("garbage token", "token_not_valid"),
+])
+def test_every_401_carries_a_code(client, case, code):
+    make_client(username="amal")
+    if case == "no token":
+        response = client.get("/api/tickets/")
+    elif case == "wrong password":
+        response = wrong_login(client)
+    else:
+        response = client.get("/api/tickets/", HTTP_AUTHORIZATION="Bearer not.a.token")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == code
+    assert isinstance(body["detail"], str) and body["detail"]
