@@ -12,6 +12,11 @@ Conflict = inline_serializer("Conflict", {
     "status": serializers.CharField(),
     "allowed_actions": serializers.ListField(child=serializers.CharField()),
 })
+KeyReused = inline_serializer("IdempotencyKeyReused", {
+    "detail": serializers.CharField(),
+    "code": serializers.CharField(),
+    "ticket": serializers.IntegerField(help_text="The ticket the key filed."),
+})
 # {"priority": ["..."], "title": ["..."]}, or {"detail": "...", "code": "..."} for the request as a
 # whole (malformed JSON, a bad filter): any keys, each a message or a list of them.
 FieldErrors = {
@@ -31,6 +36,11 @@ _ERRORS = {
                          examples=[OpenApiExample("Not yours", value={
                              "detail": "Only an admin can open this ticket.", "code": "action_not_permitted"})]),
     404: OpenApiResponse(Error, "No such ticket visible to you, or (in a list) a page past the end."),
+    422: OpenApiResponse(KeyReused, "The Idempotency-Key was already used with a different body.",
+                         examples=[OpenApiExample("Key reused", value={
+                             "detail": "The Idempotency-Key 'k1' already filed ticket 7 with a "
+                             "different body in the last 24 hours. Send a new key for a new ticket.",
+                             "code": "idempotency_key_reused", "ticket": 7})]),
     429: OpenApiResponse(Error, "Too many attempts from your address; the Retry-After header says"
                          " how many seconds to wait."),
     409: OpenApiResponse(Conflict, "The current status does not allow it.",

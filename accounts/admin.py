@@ -1,15 +1,41 @@
 """Django admin: users with their role and WhatsApp number edited inline."""
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm
 
+from accounts import services
 from accounts.models import UserProfile
+from accounts.phone import normalize_whatsapp_number
+from Incident.errors import InvalidInput
 
 User = get_user_model()
 
 
+def _refuse_taken(field: str, value: str, user_id: int | None) -> str:
+    """The API's rule, as a form error on the field."""
+    try:
+        services.ensure_contact_free(field=field, value=value, user_id=user_id)
+    except InvalidInput as exc:
+        raise forms.ValidationError(exc.detail, code="taken") from exc
+    return value
+
+
+class UserProfileForm(forms.ModelForm):
+    def clean_whatsapp_number(self) -> str:
+        number = normalize_whatsapp_number(self.cleaned_data["whatsapp_number"])
+        return _refuse_taken("whatsapp_number", number, self.instance.user_id)
+
+
+class UserForm(UserChangeForm):
+    def clean_email(self) -> str:
+        return _refuse_taken("email", self.cleaned_data["email"], self.instance.pk)
+
+
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
+    form = UserProfileForm
     verbose_name = verbose_name_plural = "User Profile"
     can_delete = False
     min_num = 1
@@ -39,6 +65,7 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = UserForm
     inlines = (UserProfileInline,)
     list_display = (
         "username", "email", "first_name", "last_name", "role", "whatsapp_number", "is_active",

@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (connects the profile-creation receiver)
+        from accounts import checks, signals  # noqa: F401  (registers the check, connects the receiver)

@@ -27,3 +27,18 @@ def active_developer(*, user_id: int):
         .filter(pk=user_id, is_active=True, profile__role=Role.DEVELOPER)
         .first()
     )
+
+
+def contact_taken(*, field: str, value: str, exclude_user_id: int | None) -> AbstractBaseUser | None:
+    """The other active user already holding this WhatsApp number or email, or None.
+
+    A number (or address) belongs to one active user: inbound messages and delivery reports are
+    matched by it. Deactivated users keep theirs without blocking anyone. Emails compare without
+    regard to case.
+    """
+    if not value:
+        return None
+    lookup = {"profile__whatsapp_number": value} if field == "whatsapp_number" else {"email__iexact": value}
+    return (
+        User.objects.filter(is_active=True, **lookup).exclude(pk=exclude_user_id).order_by("pk").first()
+    )

@@ -2,6 +2,9 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from accounts.selectors import contact_taken
+from Incident.errors import InvalidInput
+
 USER_FIELDS = ("email", "first_name", "last_name")
 PROFILE_FIELDS = ("whatsapp_number",)
 
@@ -9,6 +12,8 @@ PROFILE_FIELDS = ("whatsapp_number",)
 @transaction.atomic
 def user_update_own_details(*, user: AbstractBaseUser, data: dict) -> AbstractBaseUser:
     """Update the editable details of a user's own account; `data` is already validated."""
+    for field in ("whatsapp_number", "email"):
+        ensure_contact_free(field=field, value=data.get(field, ""), user_id=user.pk)
     user_changes = [f for f in USER_FIELDS if f in data and getattr(user, f) != data[f]]
     for field in user_changes:
         setattr(user, field, data[field])
@@ -22,3 +27,16 @@ def user_update_own_details(*, user: AbstractBaseUser, data: dict) -> AbstractBa
     if profile_changes:
         profile.save(update_fields=profile_changes)
     return user
+
+
+CONTACT_NAMES = {"whatsapp_number": "WhatsApp number", "email": "email address"}
+
+
+def ensure_contact_free(*, field: str, value: str, user_id: int | None) -> None:
+    """Refuse a WhatsApp number or email that another active user already has (400)."""
+    if contact_taken(field=field, value=value, exclude_user_id=user_id) is not None:
+        raise InvalidInput(
+            field,
+            f"The {CONTACT_NAMES[field]} {value} belongs to another active user. Use your own, "
+            "or ask an admin to change theirs.",
+        )

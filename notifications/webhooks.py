@@ -116,7 +116,8 @@ def apply_inbound(messages: list[InboundMessage]) -> int:
         latest[message.number] = max(message.at, latest.get(message.number, message.at))
     if not latest:
         return 0
-    profiles = list(UserProfile.objects.filter(whatsapp_number__in=latest))
+    # Only active users: a deactivated user may still hold a number someone else now uses.
+    profiles = list(UserProfile.objects.filter(whatsapp_number__in=latest, user__is_active=True))
     changed = []
     for profile in profiles:
         at = latest[profile.whatsapp_number]

@@ -1,5 +1,5 @@
 """Refusals the ticket services raise; Incident.errors renders them."""
-from Incident.errors import Conflict, Forbidden
+from Incident.errors import ApplicationError, Conflict, Forbidden
 
 
 class ActionNotPermitted(Forbidden):
@@ -21,3 +21,10 @@ class EditNotAllowed(Conflict):
 
     def __init__(self, *, status: str, allowed_actions: list[str], why: str) -> None:
         super().__init__(why, status=status, allowed_actions=allowed_actions)
+
+
+class IdempotencyKeyReused(ApplicationError):
+    """The same Idempotency-Key came with a different ticket: a client bug, not a retry."""
+
+    status_code = 422
+    code = "idempotency_key_reused"

@@ -1,6 +1,7 @@
 """Tickets and their history. Status only ever changes through tickets.services."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class TicketStatus(models.TextChoices):
@@ -96,3 +97,27 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} on ticket #{self.ticket_id}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a user sent with `POST /api/tickets/`, and the ticket it filed.
+
+    A client that retries (a double click, a timeout) sends the same key again and gets the same
+    ticket back instead of a second one. The unique constraint is what makes that hold when the
+    retries arrive at the same moment.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the request's fields: the same key with another body is a client bug, not a retry.
+    fingerprint = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_ticket_per_idempotency_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} → ticket {self.ticket_id}"

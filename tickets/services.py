@@ -3,16 +3,34 @@
 Creation and every transition schedule their notifications to run after the commit; edits of
 details (TICKET_UPDATED) notify nobody.
 """
+import hashlib
+import json
+from datetime import timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from accounts.models import Role
 from accounts.selectors import active_developer, role_of
 from Incident.errors import InvalidInput
 from notifications.services import schedule_ticket_notifications
 from tickets import transitions
-from tickets.errors import ActionNotPermitted, EditNotAllowed, TransitionNotAllowed
-from tickets.models import Category, Priority, Ticket, TicketEvent, TicketEventType, TicketStatus
+from tickets.errors import (
+    ActionNotPermitted,
+    EditNotAllowed,
+    IdempotencyKeyReused,
+    TransitionNotAllowed,
+)
+from tickets.models import (
+    Category,
+    IdempotencyKey,
+    Priority,
+    Ticket,
+    TicketEvent,
+    TicketEventType,
+    TicketStatus,
+)
 from tickets.selectors import parties_of
 
 EDITABLE_FIELDS = ("title", "description", "priority", "category", "project_name")
@@ -44,6 +62,52 @@ def ticket_create(
         )
         schedule_ticket_notifications(ticket_event=created)
     return ticket
+
+
+# How long a client's Idempotency-Key keeps returning the ticket it first filed.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+def ticket_create_once(*, client: AbstractBaseUser, key: str, fields: dict) -> tuple[Ticket, bool]:
+    """File a ticket unless `client` already filed one with this key in the last 24 hours.
+
+    Returns the ticket and whether it was filed earlier (a replay, which notifies nobody). Two
+    requests with the same key at the same moment both try to insert the key; the database's
+    unique constraint lets one through, and the other rolls back its ticket and returns the first.
+    """
+    fingerprint = hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()
+    earlier = _ticket_for_key(client=client, key=key, fingerprint=fingerprint)
+    if earlier is not None:
+        return earlier, True
+    try:
+        with transaction.atomic():
+            # An expired key may be used again; so may, eventually, every key.
+            IdempotencyKey.objects.filter(created_at__lt=timezone.now() - IDEMPOTENCY_WINDOW).delete()
+            ticket = ticket_create(client=client, **fields)
+            IdempotencyKey.objects.create(user=client, key=key, ticket=ticket, fingerprint=fingerprint)
+    except IntegrityError:
+        earlier = _ticket_for_key(client=client, key=key, fingerprint=fingerprint)
+        if earlier is None:
+            raise
+        return earlier, True
+    return ticket, False
+
+
+def _ticket_for_key(*, client: AbstractBaseUser, key: str, fingerprint: str) -> Ticket | None:
+    used = (
+        IdempotencyKey.objects.select_related("ticket")
+        .filter(user=client, key=key, created_at__gte=timezone.now() - IDEMPOTENCY_WINDOW)
+        .first()
+    )
+    if used is None:
+        return None
+    if used.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key {key!r} already filed ticket {used.ticket_id} with a different "
+            "body in the last 24 hours. Send a new key for a new ticket.",
+            ticket=used.ticket_id,
+        )
+    return used.ticket
 
 
 def ticket_update(*, ticket_id: int, actor: AbstractBaseUser, changes: dict) -> Ticket:

@@ -1,11 +1,14 @@
 """Ticket endpoints. Thin: parse input, call a service or selector, render the ticket."""
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+import re
+
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 from django_filters.rest_framework import DjangoFilterBackend
 
+from Incident.errors import InvalidInput
 from Incident.schema import errors
 from tickets import selectors, services
 from tickets.models import Ticket
@@ -16,6 +19,29 @@ from tickets.serializers import (
     TicketInputSerializer,
     TicketOutputSerializer,
 )
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    description="Any unique string (a UUID) you choose per ticket. Sending the same key again "
+    "within 24 hours returns the ticket it filed (201, header Idempotent-Replayed: true) instead "
+    "of filing and notifying twice; with a different body it is a 422.",
+)
+KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+
+def idempotency_key(request) -> str:
+    """The request's Idempotency-Key header, or "" when it has none."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return ""
+    if not KEY_FORM.match(key):
+        raise InvalidInput(
+            "Idempotency-Key",
+            "The Idempotency-Key header must be 1 to 255 printable ASCII characters without "
+            "spaces, e.g. a UUID such as 3f2b8c1e-0d4a-4c55-9a7e-2b1f0c9d8e7a.",
+        )
+    return key
 
 
 def _action_schema(action_name: str, summary: str):
@@ -32,7 +58,8 @@ def _action_schema(action_name: str, summary: str):
     create=extend_schema(
         summary="File a ticket (CLIENT or ADMIN)",
         request=TicketInputSerializer,
-        responses={201: TicketDetailSerializer, **errors(400, 401, 403)},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: TicketDetailSerializer, **errors(400, 401, 403, 422)},
         examples=[OpenApiExample("New ticket", request_only=True, value={
             "title": "Login page not working", "description": "Users cannot login to the portal...",
             "priority": "HIGH", "category": "BUG", "project_name": "Web Portal"})],
@@ -80,10 +107,18 @@ class TicketViewSet(
         )
 
     def create(self, request):
+        key = idempotency_key(request)
         serializer = TicketInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ticket = services.ticket_create(client=request.user, **serializer.validated_data)
-        return self._detail(ticket.pk, status.HTTP_201_CREATED)
+        if not key:
+            ticket = services.ticket_create(client=request.user, **serializer.validated_data)
+            return self._detail(ticket.pk, status.HTTP_201_CREATED)
+        ticket, replayed = services.ticket_create_once(
+            client=request.user, key=key, fields=serializer.validated_data
+        )
+        response = self._detail(ticket.pk, status.HTTP_201_CREATED)
+        response["Idempotent-Replayed"] = "true" if replayed else "false"
+        return response
 
     def partial_update(self, request, pk=None):
         ticket = selectors.ticket_get(user=request.user, ticket_id=pk)

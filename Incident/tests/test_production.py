@@ -85,3 +85,31 @@ def test_production_needs_a_jwt_key_of_its_own(tmp_path, jwt_key, message):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("jwt_key", [
+    "abc",                                           # the 3-character key check --deploy took
+    "a" * 64,                                        # long, but one character
+    "change-me-to-another-long-random-string",       # .env.example's placeholder
+])
+def test_check_deploy_refuses_a_weak_jwt_key(jwt_key):
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    from django.conf import settings
+
+    with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": jwt_key}):
+        errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "accounts.E001"]
+    assert len(errors) == 1
+    assert "JWT_SIGNING_KEY is too weak" in errors[0].msg and "32 characters" in errors[0].hint
+
+
+def test_check_deploy_takes_a_random_jwt_key():
+    import secrets
+
+    from django.conf import settings
+    from django.core.checks import run_checks
+    from django.test import override_settings
+
+    with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": secrets.token_urlsafe(48)}):
+        assert not [e for e in run_checks(include_deployment_checks=True) if e.id == "accounts.E001"]

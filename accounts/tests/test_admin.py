@@ -82,3 +82,23 @@ def test_adding_a_user_in_the_admin_creates_one_profile(staff):
 def test_profile_list_loads(staff):
     make_client(username="cli1")
     assert staff.get("/admin/accounts/userprofile/").status_code == 200
+
+
+def test_the_inline_refuses_a_number_another_active_user_has(staff):
+    make_developer(username="dev1", whatsapp_number="+201234567890")
+    user = make_client(username="cli1", whatsapp_number="")
+    response = staff.post(f"/admin/auth/user/{user.pk}/change/",
+                          _change_form(user, "+20 123 456 7890"))
+    assert response.status_code == 200
+    assert "belongs to another active user" in response.content.decode()
+    user.profile.refresh_from_db()
+    assert user.profile.whatsapp_number == ""
+
+
+def test_the_user_form_refuses_an_email_another_active_user_has(staff):
+    make_developer(username="dev1", email="Dev@Example.com")
+    user = make_client(username="cli1", email="")
+    response = staff.post(f"/admin/auth/user/{user.pk}/change/",
+                          {**_change_form(user, ""), "email": "dev@example.com"})
+    assert response.status_code == 200
+    assert "belongs to another active user" in response.content.decode()

@@ -149,3 +149,27 @@ def test_no_user_list_leaks_passwords(api):
     body = api(admin).get("/api/users/").json()
     assert "password" not in body["results"][0]
     assert get_user_model().objects.count() == 1
+
+
+@pytest.mark.parametrize("field, mine, theirs", [
+    ("whatsapp_number", "+20 123 456 7890", {"whatsapp_number": "+201234567890"}),
+    ("email", "OMAR@example.com", {"email": "omar@example.com"}),
+])
+def test_me_patch_refuses_a_number_or_email_another_active_user_has(api, field, mine, theirs):
+    make_developer(username="omar", **theirs)
+    user = make_client(username="amal", whatsapp_number="", email="")
+    response = api(user).patch("/api/auth/me/", {field: mine}, format="json")
+    assert response.status_code == 400
+    assert "belongs to another active user" in response.json()[field][0]
+    user.refresh_from_db()
+    assert (user.email, user.profile.whatsapp_number) == ("", "")
+
+
+def test_a_deactivated_users_number_can_be_taken(api):
+    make_developer(username="omar", whatsapp_number="+201234567890", is_active=False)
+    user = make_client(username="amal", whatsapp_number="")
+    response = api(user).patch("/api/auth/me/", {"whatsapp_number": "+201234567890"}, format="json")
+    assert response.status_code == 200
+    # Keeping one's own number is not a clash with oneself.
+    again = api(user).patch("/api/auth/me/", {"whatsapp_number": "+201234567890"}, format="json")
+    assert again.status_code == 200

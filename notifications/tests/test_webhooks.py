@@ -291,3 +291,19 @@ def test_inbound_messages_record_when_each_user_last_wrote(client, cast):
     post(client, body_of(envelope(messages=older)))
     cast.client.profile.refresh_from_db()
     assert cast.client.profile.whatsapp_last_inbound_at == at(T0 + 30)
+
+
+def test_an_inbound_message_opens_the_window_of_the_active_holder_only(client, cast):
+    """A deactivated user may keep a number that an active user now holds."""
+    cast.client.profile.whatsapp_number = "+201000000003"
+    cast.client.profile.save()
+    cast.other_client.is_active = False
+    cast.other_client.save()
+    cast.other_client.profile.whatsapp_number = "+201000000003"
+    cast.other_client.profile.save()
+    messages = [{"from": "201000000003", "id": "wamid.A", "timestamp": str(T0), "type": "text"}]
+    assert post(client, body_of(envelope(messages=messages))).status_code == 200
+    cast.client.profile.refresh_from_db()
+    cast.other_client.profile.refresh_from_db()
+    assert cast.client.profile.whatsapp_last_inbound_at == at(T0)
+    assert cast.other_client.profile.whatsapp_last_inbound_at is None
