@@ -6,6 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from Incident.errors import API_NOT_FOUND, api_not_found
 from Incident.health import healthz
 
+# The admin is the product's back office, not "Django administration".
+admin.site.site_header = "Incident administration"
+admin.site.site_title = "Incident admin"
+admin.site.index_title = "Tickets, users and notifications"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

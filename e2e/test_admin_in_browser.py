@@ -93,6 +93,27 @@ def test_admin_session_in_chromium(browser, live_server, data, screenshot):
     assert "SMTP server refused" not in browser.page_source
     screenshot("04-failed-whatsapp-logs")
 
+    # At laptop width the error column keeps room to be read, and the page needs no sideways
+    # scrolling.
+    browser.set_window_size(1366, 900)
+    browser.get(f"{live_server.url}/admin/notifications/notificationlog/")
+    error, visible = browser.execute_script(
+        "const cell = document.querySelector('#result_list td.field-short_error')"
+        ".getBoundingClientRect();"
+        "const box = document.querySelector('.results').getBoundingClientRect();"
+        "return [cell, box];")
+    # Wide enough to read, and inside the visible part of the list (not behind its scrollbar).
+    assert error["width"] >= 220, error
+    assert visible["left"] <= error["left"] and error["right"] <= visible["right"], (error, visible)
+    screenshot("04b-logs-at-1366px")
+    assert browser.execute_script(
+        "const r = document.querySelector('.results'); return r.scrollWidth <= r.clientWidth")
+    overflow = browser.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, overflow
+    screenshot("04b-logs-at-1366px")
+    browser.set_window_size(1600, 1000)
+
     # The insights page, reached from the admin index.
     browser.get(f"{live_server.url}/admin/")
     browser.find_element(By.LINK_TEXT, "Notification insights").click()
@@ -102,3 +123,14 @@ def test_admin_session_in_chromium(browser, live_server, data, screenshot):
     assert "WhatsApp" in summary
     assert "131030" in browser.page_source
     screenshot("05-notification-insights")
+
+
+def test_insights_with_nothing_logged_says_what_is_missing(browser, live_server, transactional_db,
+                                                            screenshot):
+    get_user_model().objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    log_in(browser, live_server)
+    browser.get(f"{live_server.url}/admin/notifications/notificationinsights/")
+    empty = wait(browser).until(EC.presence_of_element_located((By.ID, "insights-chart-empty")))
+    assert "Nothing was sent or failed in the last 30 days" in empty.text
+    assert not browser.find_elements(By.ID, "insights-chart")
+    screenshot("06-notification-insights-empty")

@@ -1,14 +1,18 @@
 """Django admin "Notification logs": every message that went out, failed or was skipped. Read-only:
 the log is a record, not something to edit."""
-from django.contrib import admin, messages
-from django.utils.text import Truncator
+from urllib.parse import urlencode
 
-from notifications import services
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.text import Truncator
 
-from notifications import insights
+from notifications import insights, services
 from notifications.models import NotificationInsights, NotificationLog, NotificationStatus
 
 LOG_FIELDS = (
@@ -34,17 +38,33 @@ class ReadOnlyAdminMixin:
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The error sits next to the status: it is what an admin scanning failures reads first.
+    # Readable at laptop width (1366 px): long errors are cut short here and whole on the row's
+    # page, which also has the message id (searchable from here).
     list_display = (
-        "created_at", "event", "ticket", "recipient", "channel", "status", "short_error",
-        "delivery_status", "to", "provider_message_id",
+        "when", "event", "ticket", "recipient", "channel", "status", "short_error", "delivery",
+        "to",
     )
     list_filter = ("channel", "status", "delivery_status", "event", "created_at")
     actions = ("resend_selected",)
-    search_fields = ("recipient__username", "to", "ticket__title", "provider_message_id")
+    search_fields = ("recipient__username", "to", "ticket__title", "provider_message_id",
+                     "error_code")
     list_select_related = ("ticket", "recipient")
     date_hierarchy = "created_at"
     fields = LOG_FIELDS
     readonly_fields = LOG_FIELDS
+
+    class Media:
+        css = {"all": ["notifications/admin.css"]}
+
+    def changelist_view(self, request, extra_context=None):
+        # The list is wide and the error is what an admin reads: the app sidebar gives its room
+        # to the columns here (the breadcrumbs still lead back).
+        return super().changelist_view(
+            request, {"is_nav_sidebar_enabled": False, **(extra_context or {})})
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        # The insights page links each error code to exactly its rows.
+        return lookup == "error_code" or super().lookup_allowed(lookup, value, request)
 
     @admin.action(description="Resend selected notifications", permissions=["resend"])
     def resend_selected(self, request, queryset) -> None:
@@ -71,12 +91,27 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # The rows stay read-only; whoever may read the log may ask for a new attempt.
         return self.has_view_permission(request)
 
+    @admin.display(description="When", ordering="created_at")
+    def when(self, obj: NotificationLog) -> str:
+        return date_format(timezone.localtime(obj.created_at), "M d, H:i")
+
     @admin.display(description="Error")
     def short_error(self, obj: NotificationLog) -> str:
         if not obj.error_message:
             return ""
         code = f"[{obj.error_code}] " if obj.error_code else ""
-        return Truncator(code + obj.error_message).chars(90)
+        return _cut(code + obj.error_message, 80)
+
+    @admin.display(description="Delivery", ordering="delivery_status")
+    def delivery(self, obj: NotificationLog) -> str:
+        return obj.get_delivery_status_display() or "—"
+
+
+def _cut(text: str, length: int) -> str:
+    """`text` cut to `length` characters, whole in the tooltip."""
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
 
 
 class NotificationLogInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -92,23 +127,44 @@ class NotificationLogInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(NotificationInsights)
 class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The insights page stands where this proxy's list would be."""
+    """The insights page stands where this proxy's list would be. Its figures are the log's, so
+    it is for whoever may view the log, and nobody else."""
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("notifications.view_notificationlog")
+
+    def has_module_permission(self, request) -> bool:
+        return self.has_view_permission(request)
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         now = timezone.now()
         days = insights.per_day(now)
         width, height = 720, 180
+        since = now - insights.WINDOWS[-1][1]
+        log_url = reverse("admin:notifications_notificationlog_changelist")
+        failures = [
+            (group, log_url + "?" + urlencode({
+                "status__exact": NotificationStatus.FAILED,
+                "error_code": "" if group.code == "—" else group.code,
+                "created_at__gte": since.isoformat(),
+            }))
+            for group in insights.failures_by_code(now)
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": "Notification insights",
             "opts": self.model._meta,
-            "rows": insights.summary(now),
-            "failures": insights.failures_by_code(now),
+            "rows": insights.summary(now, delivery_reports=insights.delivery_reports_on()),
+            "delivery_reports": insights.delivery_reports_on(),
+            "console_mode": not settings.WHATSAPP_ACCESS_TOKEN,
+            "failures": failures,
             "bars": insights.chart_bars(days, width=width, height=height),
+            "chart_empty": not any(day.sent or day.failed for day in days),
             "chart_width": width,
             "chart_height": height,
             "first_day": days[0].day,
             "last_day": days[-1].day,
-            "log_url": reverse("admin:notifications_notificationlog_changelist"),
         }
         return TemplateResponse(request, "admin/notifications/insights.html", context)

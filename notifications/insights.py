@@ -3,6 +3,7 @@ of the log, and a sent-against-failed chart drawn as SVG on the server (no chart
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncDate
 
@@ -23,11 +24,18 @@ class Row:
     skipped: int
     delivered: int
     read: int
+    reported: bool = True  # whether anything reports delivery on this channel
 
     @property
     def delivery_rate(self) -> str:
-        """Delivered (or read) out of sent, as Meta's webhooks reported it."""
-        return f"{100 * self.delivered / self.sent:.0f}%" if self.sent else "—"
+        """Delivered (or read) out of sent, as Meta's webhooks reported it; "—" where nothing
+        reports deliveries (email, or WhatsApp with webhooks off), not a misleading 0 %."""
+        return f"{100 * self.delivered / self.sent:.0f}%" if self.sent and self.reported else "—"
+
+
+def delivery_reports_on() -> bool:
+    """Meta reports deliveries only to a webhook this service can verify."""
+    return bool(settings.WHATSAPP_APP_SECRET and settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN)
 
 
 def _conditions(since: datetime) -> dict[str, Q]:
@@ -42,8 +50,9 @@ def _conditions(since: datetime) -> dict[str, Q]:
     }
 
 
-def summary(now: datetime) -> list[Row]:
-    """Per window and channel: one query for everything."""
+def summary(now: datetime, *, delivery_reports: bool = True) -> list[Row]:
+    """Per window and channel: one query for everything. `delivery_reports`: whether WhatsApp
+    status webhooks are on (email never reports deliveries)."""
     aggregates = {}
     for index, (_, span) in enumerate(WINDOWS):
         for metric, condition in _conditions(now - span).items():
@@ -58,8 +67,9 @@ def summary(now: datetime) -> list[Row]:
     for index, (label, _) in enumerate(WINDOWS):
         for channel, channel_label in Channel.choices:
             item = counts.get(channel, {})
+            reported = delivery_reports and channel == Channel.WHATSAPP
             rows.append(Row(label, channel_label,
-                            **{m: item.get(f"{m}_{index}", 0) for m in METRICS}))
+                            **{m: item.get(f"{m}_{index}", 0) for m in METRICS}, reported=reported))
     return rows
 
 

@@ -102,3 +102,17 @@ def test_the_user_form_refuses_an_email_another_active_user_has(staff):
                           {**_change_form(user, ""), "email": "dev@example.com"})
     assert response.status_code == 200
     assert "belongs to another active user" in response.content.decode()
+
+
+def test_the_user_profile_inline_comes_before_the_user_form(staff):
+    user = make_client(username="cli1")
+    page = staff.get(f"/admin/auth/user/{user.pk}/change/").content.decode()
+    assert page.count('name="profile-0-whatsapp_number"') == 1
+    assert page.index('name="profile-0-role"') < page.index('name="username"')
+    assert page.index('name="profile-0-whatsapp_number"') < page.index('name="first_name"')
+
+
+def test_the_admin_is_named_after_the_product(staff):
+    page = staff.get("/admin/").content.decode()
+    assert "Incident administration" in page and "Django administration" not in page
+    assert "<title>Tickets, users and notifications | Incident admin</title>" in page

@@ -29,10 +29,11 @@ def test_log_list_shows_columns_and_filters(staff, ticket_with_logs):
 
 
 def test_log_search_by_recipient_number_title_and_wamid(staff, ticket_with_logs, cast):
-    sent = NotificationLog.objects.get(status="SENT")
+    sent = NotificationLog.objects.get(status="SENT", recipient=cast.client)
     for term in ("client", cast.client.profile.whatsapp_number, "Login page", sent.provider_message_id):
-        page = staff.get("/admin/notifications/notificationlog/", {"q": term}).content.decode()
-        assert sent.provider_message_id in page, term
+        page = staff.get("/admin/notifications/notificationlog/", {"q": term})
+        assert sent in page.context["cl"].result_list, term
+        assert f"/admin/notifications/notificationlog/{sent.pk}/change/" in page.content.decode()
 
 
 def test_log_detail_is_read_only_and_shows_the_whole_message(staff, ticket_with_logs):
@@ -49,3 +50,21 @@ def test_log_detail_is_read_only_and_shows_the_whole_message(staff, ticket_with_
 def test_ticket_page_shows_its_notification_logs(staff, ticket_with_logs):
     page = staff.get(f"/admin/tickets/ticket/{ticket_with_logs.pk}/change/").content.decode()
     assert "Notification logs" in page and "Recipient phone number not in allowed list" in page
+
+
+def test_log_list_cuts_long_errors_keeping_them_whole_in_the_tooltip_and_on_the_row(
+        staff, ticket_with_logs):
+    failed = NotificationLog.objects.get(status="FAILED")
+    failed.error_message = "Recipient phone number not in allowed list. " + "More detail. " * 20
+    failed.save()
+    page = staff.get("/admin/notifications/notificationlog/").content.decode()
+    assert 'title="[131030] Recipient phone number not in allowed list.' in page
+    assert failed.error_message not in page.replace('title="[131030] ' + failed.error_message, "")
+    row_page = staff.get(f"/admin/notifications/notificationlog/{failed.pk}/change/").content.decode()
+    assert failed.error_message.strip() in row_page
+    assert "notifications/admin.css" in page
+
+
+def test_log_search_finds_an_error_code(staff, ticket_with_logs):
+    page = staff.get("/admin/notifications/notificationlog/", {"q": "131030"})
+    assert page.context["cl"].result_count == 1

@@ -45,7 +45,8 @@ def test_summary_per_window_and_channel(log):
     week = rows[("Last 7 days", "WhatsApp")]
     assert (week.sent, week.failed, week.delivered) == (4, 3, 3)
     assert rows[("Last 30 days", "Email")].sent == 1
-    assert rows[("Last 24 hours", "Email")].delivery_rate == "0%"
+    # Nothing reports email deliveries: no rate rather than a misleading 0 %.
+    assert rows[("Last 24 hours", "Email")].delivery_rate == "—"
 
 
 def test_failures_grouped_by_code_with_what_to_do(log):
@@ -79,3 +80,62 @@ def test_page_loads_from_the_admin_index_in_a_few_queries(staff, log, django_ass
 def test_page_is_for_staff_only(client, log):
     response = client.get("/admin/notifications/notificationinsights/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_with_webhooks_off_there_is_no_delivery_rate_and_the_page_says_how_to_turn_them_on(
+        staff, log, settings):
+    settings.WHATSAPP_APP_SECRET = ""
+    rows = {(r.window, r.channel): r for r in insights.summary(log, delivery_reports=False)}
+    assert rows[("Last 24 hours", "WhatsApp")].delivery_rate == "—"
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-no-delivery-reports"' in page
+    assert "WHATSAPP_APP_SECRET" in page and "/api/notifications/whatsapp/webhook/" in page
+    assert "67%" not in page
+
+
+def test_with_webhooks_on_the_page_has_no_such_note(staff, log):
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-no-delivery-reports"' not in page and "67%" in page
+
+
+def test_with_no_data_the_chart_says_what_is_missing(staff, settings):
+    settings.WHATSAPP_ACCESS_TOKEN = ""
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-chart-empty"' in page and 'id="insights-chart"' not in page
+    assert "console mode" in page and "WHATSAPP_ACCESS_TOKEN" in page
+    assert "No failures in the last 30 days." in page
+
+
+def test_each_error_code_links_to_exactly_its_rows(staff, log):
+    import re
+    from html import unescape
+
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    links = dict((unescape(code), unescape(href)) for href, code in
+                 re.findall(r'<td><a href="([^"]+)">([^<]+)</a></td>', page))
+    assert set(links) == {"131030", "—"}
+    for code, expected in (("131030", 2), ("—", 1)):
+        listing = staff.get(links[code])
+        assert listing.status_code == 200
+        assert listing.context["cl"].result_count == expected, code
+        assert all(row.status == "FAILED" for row in listing.context["cl"].result_list)
+
+
+def test_a_staff_user_without_the_log_permission_gets_no_figures(client, log, cast):
+    cast.client.is_staff = True
+    cast.client.set_password("pw")
+    cast.client.save()
+    client.login(username=cast.client.username, password="pw")
+    assert client.get("/admin/notifications/notificationinsights/").status_code == 403
+    assert "Notification insights" not in client.get("/admin/").content.decode()
+
+
+def test_a_staff_user_with_the_log_view_permission_sees_the_page(client, log, cast):
+    from django.contrib.auth.models import Permission
+
+    cast.client.is_staff = True
+    cast.client.set_password("pw")
+    cast.client.save()
+    cast.client.user_permissions.add(Permission.objects.get(codename="view_notificationlog"))
+    client.login(username=cast.client.username, password="pw")
+    assert client.get("/admin/notifications/notificationinsights/").status_code == 200
