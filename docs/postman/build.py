@@ -49,9 +49,14 @@ def request(
     raw_body: str | None = None,
     tests: list[str],
     description: str = "",
+    headers: dict | None = None,
+    content_type: str = "application/json",
+    prerequest: list[str] | None = None,
 ) -> dict:
     """One request with its test script. `token` names the role whose access token is sent."""
+    extra = headers or {}
     headers = [{"key": "Accept", "value": "application/json"}]
+    headers += [{"key": key, "value": value} for key, value in extra.items()]
     item: dict = {"name": name, "request": {"method": method, "header": headers}}
     if token:
         item["request"]["auth"] = {
@@ -61,7 +66,7 @@ def request(
     else:
         item["request"]["auth"] = {"type": "noauth"}
     if body is not None or raw_body is not None:
-        headers.append({"key": "Content-Type", "value": "application/json"})
+        headers.append({"key": "Content-Type", "value": content_type})
         raw = raw_body if raw_body is not None else json.dumps(body, indent=2, ensure_ascii=False)
         item["request"]["body"] = {"mode": "raw", "raw": raw}
     path_part, _, query = path.partition("?")
@@ -81,6 +86,9 @@ def request(
     if description:
         item["request"]["description"] = description
     item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": _lines(tests)}}]
+    if prerequest:
+        item["event"].append({"listen": "prerequest",
+                                 "script": {"type": "text/javascript", "exec": _lines(prerequest)}})
     return item
 
 
@@ -248,6 +256,29 @@ def collection() -> dict:
             ticket_action("Admin rejects it", "reject", "admin", "REJECTED",
                           body={"reason": "Works as designed: export needs a date range."},
                           ticket="secondTicketId", event="TICKET_REJECTED"),
+            request(
+                "Client files a ticket with an Idempotency-Key", "POST", "/api/tickets/",
+                token="client", body={**ticket_body, "title": "Printer offline on floor 2"},
+                headers={"Idempotency-Key": "{{idempotencyKey}}"},
+                prerequest=['pm.environment.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));'],
+                description="A client that may retry (a timeout, a double click) sends a key of its"
+                " own choosing; the same key within 24 hours returns the same ticket.",
+                tests=[expect_status(201),
+                       'pm.test("a new ticket", function () {\n'
+                       '    pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql("false");\n'
+                       '    pm.environment.set("keyedTicketId", pm.response.json().id);\n'
+                       "});"],
+            ),
+            request(
+                "The same request again files nothing new", "POST", "/api/tickets/",
+                token="client", body={**ticket_body, "title": "Printer offline on floor 2"},
+                headers={"Idempotency-Key": "{{idempotencyKey}}"},
+                tests=[expect_status(201),
+                       'pm.test("the same ticket, marked as a replay", function () {\n'
+                       '    pm.expect(pm.response.json().id).to.eql(Number(pm.environment.get("keyedTicketId")));\n'
+                       '    pm.expect(pm.response.headers.get("Idempotent-Replayed")).to.eql("true");\n'
+                       "});"],
+            ),
         ],
     )
 
@@ -344,12 +375,35 @@ def collection() -> dict:
                 tests=[expect_status(401),
                        'pm.test("asks for credentials", function () {\n'
                        '    pm.expect(pm.response.json().detail).to.be.a("string").and.not.empty;\n'
+                       '    pm.expect(pm.response.json().code).to.eql("not_authenticated");\n'
                        "});"],
             ),
             request(
                 "401: wrong password", "POST", "/api/auth/token/", token=None,
                 body={"username": "{{clientUsername}}", "password": "not-the-password"},
-                tests=[expect_status(401)],
+                tests=[expect_status(401),
+                       'pm.test("says no account matches", function () {\n'
+                       '    pm.expect(pm.response.json().code).to.eql("no_active_account");\n'
+                       "});"],
+            ),
+            request(
+                "415: a body without Content-Type: application/json", "POST", "/api/tickets/",
+                token="client", body=ticket_body, content_type="application/x-www-form-urlencoded",
+                tests=[expect_status(415),
+                       'pm.test("names the type the API reads", function () {\n'
+                       "    const body = pm.response.json();\n"
+                       '    pm.expect(body.code).to.eql("unsupported_media_type");\n'
+                       '    pm.expect(body.detail).to.include("Content-Type: application/json");\n'
+                       "});"],
+            ),
+            request(
+                "404: a URL with a typo", "GET", "/api/tickts/", token="client",
+                tests=[expect_status(404),
+                       'pm.test("is JSON naming the path", function () {\n'
+                       "    const body = pm.response.json();\n"
+                       '    pm.expect(body.code).to.eql("not_found");\n'
+                       '    pm.expect(body.detail).to.include("/api/tickts/");\n'
+                       "});"],
             ),
             request(
                 "405: tickets are never deleted", "DELETE", "/api/tickets/{{ticketId}}/",
@@ -459,7 +513,8 @@ def environment() -> dict:
                        "enabled": True})
         values.append({"key": f"{role}Password", "value": password, "type": "secret",
                        "enabled": True})
-    for name in ("developerId", "ticketId", "secondTicketId", "thirdTicketId",
+    for name in ("developerId", "ticketId", "secondTicketId", "thirdTicketId", "keyedTicketId",
+                 "idempotencyKey",
                  *(f"{role}{kind}" for role in ACCOUNTS for kind in ("Access", "Refresh"))):
         secret = name.endswith(("Access", "Refresh"))
         values.append({"key": name, "value": "", "type": "secret" if secret else "default",

@@ -48,5 +48,6 @@ docs/postman/node_modules/.bin/newman run docs/postman/incident.postman_collecti
   --environment docs/postman/local.postman_environment.json \
   --env-var "baseUrl=http://127.0.0.1:$PORT" \
   --reporters cli,junit --reporter-junit-export "$OUT/newman.xml" \
+  --iteration-count "${NEWMAN_ITERATIONS:-3}" \
   --color off --disable-unicode
 echo "newman: every assertion passed; report in $OUT/newman.xml"
