@@ -73,3 +73,15 @@ def test_check_is_quiet_when_configured(live_settings):
 def test_check_reports_settings_that_cannot_work(live_settings, setting, value, problem):
     setattr(live_settings, setting, value)
     assert problem in ids()
+
+
+def test_console_mode_gives_one_warning_even_with_webhooks_off(settings):
+    settings.WHATSAPP_ACCESS_TOKEN = ""
+    settings.WHATSAPP_APP_SECRET = ""
+    assert ids() == {"notifications.W001"}
+
+
+def test_webhooks_off_while_sending_says_what_sent_means(live_settings):
+    live_settings.WHATSAPP_APP_SECRET = ""
+    [warning] = [p for p in check_whatsapp_settings(None) if p.id == "notifications.W002"]
+    assert "accepted" in warning.msg and "stays SENT" not in warning.msg
