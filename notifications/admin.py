@@ -13,15 +13,22 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from notifications import insights, services
-from notifications.models import NotificationInsights, NotificationLog, NotificationStatus
+from notifications.models import (
+    DeliveryAttempt,
+    NotificationInsights,
+    NotificationLog,
+    NotificationStatus,
+)
 
 LOG_FIELDS = (
     "created_at", "sent_at", "ticket", "ticket_event", "event", "recipient", "channel", "to",
     "status", "message_type", "template_name", "template_language", "template_params",
     "provider_message_id", "callback_id", "delivery_status", "wa_sent_at", "delivered_at",
     "read_at", "failed_at", "http_status", "error_code", "error_message", "may_have_been_sent",
-    "retry_of", "message",
+    "attempt_count", "next_attempt_at", "claimed_at", "message",
 )
+ATTEMPT_FIELDS = ("number", "status", "started_at", "finished_at", "provider_message_id",
+                  "http_status", "error_code", "error_message", "may_have_gone_out")
 
 
 class ReadOnlyAdminMixin:
@@ -35,6 +42,15 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """Every try at sending the notification, under it."""
+
+    model = DeliveryAttempt
+    verbose_name_plural = "Attempts"
+    fields = readonly_fields = ATTEMPT_FIELDS
+    extra = 0
+
+
 @admin.register(NotificationLog)
 class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # The error sits next to the status: it is what an admin scanning failures reads first.
@@ -45,7 +61,8 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "to",
     )
     list_filter = ("channel", "status", "delivery_status", "event", "created_at")
-    actions = ("resend_selected",)
+    actions = ("resend_selected", "resend_including_unknown")
+    inlines = (DeliveryAttemptInline,)
     search_fields = ("recipient__username", "to", "ticket__title", "provider_message_id",
                      "error_code")
     list_select_related = ("ticket", "recipient")
@@ -66,24 +83,46 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # The insights page links each error code to exactly its rows.
         return lookup == "error_code" or super().lookup_allowed(lookup, value, request)
 
-    @admin.action(description="Resend selected notifications", permissions=["resend"])
+    @admin.action(description="Resend selected notifications (failed or skipped)",
+                  permissions=["resend"])
     def resend_selected(self, request, queryset) -> None:
-        chosen = list(queryset.select_related("recipient"))
-        candidates = services.resendable(chosen)
-        passed_over = len(chosen) - len(candidates)
-        new_rows = services.resend(candidates)
-        sent = sum(row.status == NotificationStatus.SENT for row in new_rows)
+        self._resend(request, queryset, include_uncertain=False)
+
+    @admin.action(description="Resend selected notifications, including UNKNOWN ones…",
+                  permissions=["resend"])
+    def resend_including_unknown(self, request, queryset):
+        """UNKNOWN rows may have reached the person already: the admin confirms first."""
+        unknown = list(queryset.filter(status=NotificationStatus.UNKNOWN).select_related("recipient"))
+        if unknown and request.POST.get("confirm") != "yes":
+            return TemplateResponse(request, "admin/notifications/resend_unknown.html", {
+                **self.admin_site.each_context(request),
+                "title": "Resend notifications that may already have arrived?",
+                "opts": self.model._meta,
+                "unknown": unknown,
+                "chosen": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+                "action": "resend_including_unknown",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            })
+        self._resend(request, queryset, include_uncertain=True)
+        return None
+
+    def _resend(self, request, queryset, *, include_uncertain: bool) -> None:
+        chosen = queryset.count()
+        candidates = list(queryset.filter(services.resendable(include_uncertain=include_uncertain)))
+        rows = services.resend(candidates, include_uncertain=include_uncertain)
+        sent = sum(row.status == NotificationStatus.SENT for row in rows)
         self.message_user(
             request,
-            f"Resent {len(candidates)} notification(s): {sent} sent, "
-            f"{len(new_rows) - sent} failed or skipped again (new rows below).",
-            messages.SUCCESS if candidates else messages.WARNING,
+            f"Resent {len(rows)} notification(s): {sent} sent, {len(rows) - sent} not sent "
+            "(see each row's status and attempts).",
+            messages.SUCCESS if rows else messages.WARNING,
         )
-        if passed_over:
+        if chosen - len(rows):
+            allowed = "FAILED, SKIPPED or UNKNOWN" if include_uncertain else "FAILED or SKIPPED"
             self.message_user(
                 request,
-                f"{passed_over} passed over: only FAILED or SKIPPED rows that are the latest "
-                "attempt, and were never sent, can be resent.",
+                f"{chosen - len(rows)} passed over: only {allowed} notifications that Meta has not "
+                "reported as arrived can be resent (and each only once at a time).",
                 messages.WARNING,
             )
 

@@ -12,7 +12,7 @@ from notifications.models import Channel, DeliveryStatus, NotificationLog, Notif
 
 WINDOWS = (("Last 24 hours", timedelta(hours=24)), ("Last 7 days", timedelta(days=7)),
            ("Last 30 days", timedelta(days=30)))
-METRICS = ("sent", "failed", "skipped", "delivered", "read")
+METRICS = ("sent", "failed", "skipped", "unknown", "delivered", "read")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Row:
     sent: int
     failed: int
     skipped: int
+    unknown: int
     delivered: int
     read: int
     reported: bool = True  # whether anything reports delivery on this channel
@@ -45,6 +46,7 @@ def _conditions(since: datetime) -> dict[str, Q]:
         "sent": recent & Q(status=NotificationStatus.SENT),
         "failed": recent & Q(status=NotificationStatus.FAILED),
         "skipped": recent & Q(status=NotificationStatus.SKIPPED),
+        "unknown": recent & Q(status=NotificationStatus.UNKNOWN),
         "delivered": recent & arrived,
         "read": recent & Q(delivery_status=DeliveryStatus.READ),
     }

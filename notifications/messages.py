@@ -1,14 +1,16 @@
-"""Message texts, one per event and audience. Pure: facts in, text out; no database, no HTTP.
+"""Who is told of each event and what they read: one table, NOTIFIED. Pure: facts in, text out;
+no database, no HTTP.
 
 The admin "new ticket" and client "ticket opened" texts are the setup guide's, character for
 character; the others follow their style: an emoji and a *bold* title, the fields that matter to
 that reader, what happens next, an _italic_ footer.
 """
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 
 from tickets.models import TicketEventType as E
+from tickets.transitions import Party
 
 # WhatsApp refuses text bodies over 4096 characters.
 MAX_LENGTH = 4096
@@ -16,14 +18,6 @@ CUT_MARK = "… [cut]"
 ADMIN_FOOTER = "_Incident Management System_"
 CLIENT_FOOTER = "_Support Team_"
 _LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9]+")
-
-
-class Audience(str, Enum):
-    """Why a recipient is told: it decides which text they get."""
-
-    ADMIN = "ADMIN"
-    CLIENT = "CLIENT"
-    DEVELOPER = "DEVELOPER"
 
 
 @dataclass(frozen=True)
@@ -42,9 +36,9 @@ class TicketFacts:
     rejection_reason: str = ""
 
 
-def render(event: str, audience: Audience, facts: TicketFacts) -> str:
-    """The text for `audience` about `event`, at most MAX_LENGTH characters long."""
-    template = TEMPLATES[(event, audience)]
+def render(event: str, party: Party, facts: TicketFacts) -> str:
+    """The text `party` reads about `event`, at most MAX_LENGTH characters long."""
+    template = dict(NOTIFIED[event])[party]
     text = template(facts)
     # Cut the longest free-text fields first, the description before anything else, so the
     # title, status and footer always survive.
@@ -233,28 +227,31 @@ def _client_rejected(f: TicketFacts) -> str:
     )
 
 
-A = Audience
-TEMPLATES = {
-    (E.TICKET_CREATED, A.ADMIN): _admin_new_ticket,
-    (E.TICKET_OPENED, A.CLIENT): _client_opened,
-    (E.DEVELOPER_ASSIGNED, A.DEVELOPER): _developer_assigned,
-    (E.DEVELOPER_ASSIGNED, A.CLIENT): _client_assigned,
-    (E.WORK_STARTED, A.CLIENT): _client_started,
-    (E.WORK_FINISHED, A.CLIENT): _client_finished,
-    (E.WORK_FINISHED, A.ADMIN): _admin_finished,
-    (E.TICKET_CLOSED, A.CLIENT): _client_closed,
-    (E.TICKET_CLOSED, A.DEVELOPER): _developer_closed,
-    (E.TICKET_REJECTED, A.CLIENT): _client_rejected,
+P = Party
+# Per event, who is told (in this order) and the text they read. Party.ADMIN means every active
+# admin, Party.OWNER the ticket's client, Party.ASSIGNED_DEVELOPER its developer. Edits of details
+# (TICKET_UPDATED) tell nobody.
+NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
+    E.TICKET_CREATED: ((P.ADMIN, _admin_new_ticket),),
+    E.TICKET_OPENED: ((P.OWNER, _client_opened),),
+    E.DEVELOPER_ASSIGNED: ((P.ASSIGNED_DEVELOPER, _developer_assigned), (P.OWNER, _client_assigned)),
+    E.WORK_STARTED: ((P.OWNER, _client_started),),
+    E.WORK_FINISHED: ((P.OWNER, _client_finished), (P.ADMIN, _admin_finished)),
+    E.TICKET_CLOSED: ((P.OWNER, _client_closed), (P.ASSIGNED_DEVELOPER, _developer_closed)),
+    E.TICKET_REJECTED: ((P.OWNER, _client_rejected),),
 }
 
 
-def as_email(text: str, *, ticket_id: int) -> tuple[str, str]:
-    """The same message as an email: a subject from its title, the body without WhatsApp markup."""
-    lines = text.splitlines()
-    # The titles are ours and English: drop the emoji and the *bold* markers before the words.
-    title = _LEADING_SYMBOLS.sub("", lines[0].replace("*", "")) if lines else ""
-    body = "\n".join(
+def as_email(text: str) -> str:
+    """The same message as an email body: the text without WhatsApp markup."""
+    return "\n".join(
         line.replace("*", "").strip("_") if line.startswith("_") else line.replace("*", "")
-        for line in lines
+        for line in text.splitlines()
     )
-    return f"[Ticket #{ticket_id}] {title or 'Ticket update'}", body
+
+
+def email_subject(body: str, *, ticket_id: int) -> str:
+    """An email's subject, from its body's title line (ours and English: the emoji dropped)."""
+    lines = body.splitlines()
+    title = _LEADING_SYMBOLS.sub("", lines[0]) if lines else ""
+    return f"[Ticket #{ticket_id}] {title or 'Ticket update'}"

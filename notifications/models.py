@@ -1,9 +1,18 @@
-"""NotificationLog: one row per recipient, channel and attempt, so admins can see every message
-that went out, failed, or was skipped, and why."""
+"""The notification ledger: one NotificationLog row per (ticket event, recipient, channel), written
+in the ticket's own transaction before anything is sent, and one DeliveryAttempt per try.
+
+A row only ever moves forward through conditional updates (notifications.delivery), so a process
+may die at any line and the row still says what is known: QUEUED (not sent yet), SENDING (claimed
+by a sender), then SENT, FAILED, SKIPPED or UNKNOWN.
+"""
 from django.conf import settings
 from django.db import models
 
 from tickets.models import Ticket, TicketEventType
+
+# Graph's message ids are usually 50-100 characters; room to spare, and anything longer is cut
+# (and said so) rather than refused by the database.
+WAMID_LENGTH = 255
 
 
 class Channel(models.TextChoices):
@@ -12,9 +21,19 @@ class Channel(models.TextChoices):
 
 
 class NotificationStatus(models.TextChoices):
+    QUEUED = "QUEUED", "Queued"  # written with the ticket change; not sent yet
+    SENDING = "SENDING", "Sending"  # claimed by one sender; its answer is not in yet
     SENT = "SENT", "Sent"  # accepted by Meta: not yet proof of delivery
     FAILED = "FAILED", "Failed"
     SKIPPED = "SKIPPED", "Skipped"
+    # The request may have reached Meta and no answer says whether it did (a timeout, a dropped
+    # connection, a sender that died mid-send). Never resent blindly; a status webhook settles it.
+    UNKNOWN = "UNKNOWN", "Unknown"
+
+
+# Where a row rests once no sender is working on it.
+SETTLED = (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatus.SKIPPED,
+           NotificationStatus.UNKNOWN)
 
 
 class MessageType(models.TextChoices):
@@ -32,7 +51,13 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# Meta's reports that a message got there.
+ARRIVED = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
+
+
 class NotificationLog(models.Model):
+    """One notification: the intent, its current state, and what Meta's webhooks said of it."""
+
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notification_logs")
     event = models.CharField(max_length=32, choices=TicketEventType.choices)
     ticket_event = models.ForeignKey(
@@ -42,14 +67,6 @@ class NotificationLog(models.Model):
         blank=True,
         related_name="notification_logs",
         help_text="The history row that caused this notification.",
-    )
-    retry_of = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="retries",
-        help_text="The attempt this one repeats (an automatic retry or a resend).",
     )
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_logs"
@@ -67,11 +84,14 @@ class NotificationLog(models.Model):
     )
     callback_id = models.CharField(
         max_length=64, blank=True, db_index=True,
-        help_text="Sent as biz_opaque_callback_data; status webhooks echo it back.",
+        help_text="Sent as biz_opaque_callback_data with every attempt; status webhooks echo it back.",
     )
-    status = models.CharField(max_length=16, choices=NotificationStatus.choices)
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.QUEUED
+    )
     provider_message_id = models.CharField(
-        "message id", max_length=128, blank=True, db_index=True, help_text="WhatsApp's wamid."
+        "message id", max_length=WAMID_LENGTH, blank=True, db_index=True,
+        help_text="WhatsApp's wamid.",
     )
     error_code = models.CharField(max_length=32, blank=True, help_text="Graph's error.code.")
     error_message = models.TextField(blank=True, help_text="What happened and what to do.")
@@ -81,6 +101,14 @@ class NotificationLog(models.Model):
         help_text="A timeout or broken connection: the message may have gone out. Bulk resends "
         "leave these alone.",
     )
+    attempt_count = models.PositiveSmallIntegerField("attempts", default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a QUEUED notification is due to be sent."
+    )
+    # The claim of the sender working on it: who (a token of its own) and since when (the lease
+    # deliver_pending_notifications measures).
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Filled by status webhooks; a status never moves backwards (see notifications.webhooks).
@@ -92,19 +120,51 @@ class NotificationLog(models.Model):
 
     class Meta:
         ordering = ("-created_at", "-id")
-        indexes = [models.Index(fields=("status", "created_at"))]
+        indexes = [
+            models.Index(fields=("status", "created_at")),
+            models.Index(fields=("status", "next_attempt_at")),  # what the recovery pass reads
+        ]
         constraints = [
-            # One first attempt per (ticket event, recipient, channel): whatever runs twice, a
-            # person is never told twice. Retries and resends point at what they repeat.
+            # One notification per (ticket event, recipient, channel): whatever runs twice, a
+            # person is never told twice. Retries and resends are attempts of the same row.
             models.UniqueConstraint(
                 fields=("ticket_event", "recipient", "channel"),
-                condition=models.Q(retry_of__isnull=True, ticket_event__isnull=False),
-                name="one_first_attempt_per_event_recipient_channel",
+                condition=models.Q(ticket_event__isnull=False),
+                name="one_notification_per_event_recipient_channel",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.get_event_display()} → {self.recipient_id}: {self.status}"
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a notification: written when it starts, finished when its answer (or
+    the lack of one) is known."""
+
+    notification = models.ForeignKey(
+        NotificationLog, on_delete=models.CASCADE, related_name="attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.SENDING
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField("message id", max_length=WAMID_LENGTH, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    may_have_gone_out = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("notification_id", "number")
+        constraints = [
+            models.UniqueConstraint(fields=("notification", "number"), name="one_attempt_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.status}"
 
 
 class NotificationInsights(NotificationLog):

@@ -28,7 +28,8 @@ class NotificationLogListView(generics.ListAPIView):
     permission_classes = [IsAdminRole]
     serializer_class = NotificationLogSerializer
     filterset_class = NotificationLogFilter
-    queryset = NotificationLog.objects.select_related("recipient").order_by("-created_at", "-id")
+    queryset = (NotificationLog.objects.select_related("recipient").prefetch_related("attempts")
+                .order_by("-created_at", "-id"))
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from accounts.models import UserProfile
 from notifications import graph_errors
-from notifications.models import DeliveryStatus, NotificationLog, NotificationStatus
+from notifications.models import WAMID_LENGTH, DeliveryStatus, NotificationLog, NotificationStatus
 
 # Later steps outrank earlier ones. `failed` outranks `sent` only: a later delivered or read
 # proves the message arrived after all (with several devices the order is not guaranteed).
@@ -32,8 +32,12 @@ STEP_FIELD = {
 }
 UPDATED_FIELDS = [
     "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at", "status",
-    "error_code", "error_message",
+    "error_code", "error_message", "provider_message_id", "may_have_been_sent", "sent_at",
 ]
+# Rows no sender is working on: a report settles their status at once. A SENDING row only has
+# the report noted; its sender weighs it when it writes its answer (notifications.delivery).
+SETTLED_BY_ARRIVAL = (NotificationStatus.QUEUED, NotificationStatus.UNKNOWN, NotificationStatus.FAILED)
+SETTLED_BY_FAILURE = (NotificationStatus.SENT, NotificationStatus.UNKNOWN, NotificationStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -132,23 +136,31 @@ def _apply(row: NotificationLog, update: StatusUpdate) -> bool:
     """Move one row forward by one status; False when nothing changes."""
     new = DeliveryStatus(update.status)
     step = STEP_FIELD[new]
-    before = (row.delivery_status, getattr(row, step), row.status)
+    before = [getattr(row, name) for name in UPDATED_FIELDS]
     if getattr(row, step) is None:
         setattr(row, step, update.at)  # the time of each step, even one that came late
+    if update.message_id and not row.provider_message_id:
+        # The wamid of a send whose answer never came (a timeout, a crash) arrives here.
+        row.provider_message_id = update.message_id[:WAMID_LENGTH]
     current = RANK.get(row.delivery_status, 0)
     if RANK[new] > current:
         row.delivery_status = new
         if new == DeliveryStatus.FAILED:
-            row.status = NotificationStatus.FAILED
             row.error_code = update.error_code
             details = ": ".join(p for p in (update.error_title, update.error_details) if p)
             code = int(update.error_code) if update.error_code.isdigit() else None
             row.error_message = graph_errors.explain(code, update.error_title, details)
-        elif row.status == NotificationStatus.FAILED and row.provider_message_id:
-            # A failure report, then proof of arrival: the message did get there.
+            if row.status in SETTLED_BY_FAILURE:
+                row.status = NotificationStatus.FAILED
+                row.may_have_been_sent = False
+        elif row.status in SETTLED_BY_ARRIVAL:
+            # Proof of arrival: whatever we feared (a timeout, an earlier failure report), it got
+            # there, and a queued retry must not send it again.
             row.status = NotificationStatus.SENT
             row.error_code = row.error_message = ""
-    return (row.delivery_status, getattr(row, step), row.status) != before
+            row.may_have_been_sent = False
+            row.sent_at = row.sent_at or update.at
+    return [getattr(row, name) for name in UPDATED_FIELDS] != before
 
 
 def _status(item: dict) -> StatusUpdate | None:

@@ -1,14 +1,34 @@
-"""Notification fixtures: the ticket cast (from tickets' conftest), a fake sender, and `notify`."""
+"""Notification fixtures: the ticket cast (from tickets' conftest), a fake sender installed
+through the one seam (settings.WHATSAPP_CLIENT_FACTORY), and `notify`."""
 import pytest
 
-from notifications.services import notify_ticket_event
+from notifications import services
+from notifications.clients import get_whatsapp_client
+from notifications.models import NotificationLog
+from notifications.tests import fakes
 from notifications.tests.fakes import FakeWhatsAppSender
 from tickets.tests.conftest import cast, staff, ticket_in  # noqa: F401  (shared fixtures)
 
 
 @pytest.fixture
-def sender() -> FakeWhatsAppSender:
-    return FakeWhatsAppSender()
+def sender(settings) -> FakeWhatsAppSender:
+    """The sender every delivery in the test uses: replace `fakes.installed` to change it."""
+    fakes.installed = FakeWhatsAppSender()
+    settings.WHATSAPP_CLIENT_FACTORY = "notifications.tests.fakes.current"
+    yield fakes.installed
+    fakes.installed = None
+
+
+@pytest.fixture
+def use_sender(sender, settings):
+    """Install another sender (a broken one, the console client) for the rest of the test."""
+
+    def install(other):
+        fakes.installed = other
+        get_whatsapp_client.cache_clear()  # the seam caches the sender it made last
+        return other
+
+    return install
 
 
 @pytest.fixture
@@ -19,12 +39,13 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def notify(sender, sleeps):
-    """Run the notifications of the latest `event` in a ticket's history, with the fake sender."""
+    """Deliver the notifications of the latest `event` in a ticket's history, as its after-commit
+    hook would (in these tests the ticket's transaction never commits, so the rows wait QUEUED)."""
 
-    def run(ticket, event, **kwargs):
-        kwargs.setdefault("whatsapp", sender)
-        kwargs.setdefault("sleep", sleeps.append)
+    def run(ticket, event) -> list[NotificationLog]:
         ticket_event = ticket.events.filter(event=event).last()
-        return notify_ticket_event(ticket_event_id=ticket_event.pk, **kwargs)
+        services.deliver_event(ticket_event.pk, sleep=sleeps.append)
+        return list(NotificationLog.objects.filter(ticket_event=ticket_event)
+                    .select_related("recipient").order_by("pk"))
 
     return run

@@ -51,3 +51,12 @@ class FakeWhatsAppSender:
         if scripted is not None:
             return scripted
         return SendResult(status=NotificationStatus.SENT, message_id=f"wamid.fake{count}", http_status=200)
+
+
+# The sender the `sender` fixture installs; `current` is the WHATSAPP_CLIENT_FACTORY that
+# returns it, so code under test finds it through the same seam as production.
+installed = None
+
+
+def current():
+    return installed if installed is not None else FakeWhatsAppSender()

@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery, services
 from notifications.clients.base import Failure, SendResult
 from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
 from tickets.models import TicketEventType as E
@@ -33,7 +33,7 @@ def test_whatsapp_and_email_channels_give_a_row_each(cast, ticket_in, settings, 
     by_key = {(r.recipient.username, r.channel): r for r in rows}
     assert set(by_key) == {("dev", "WHATSAPP"), ("dev", "EMAIL"), ("client", "WHATSAPP"), ("client", "EMAIL")}
     assert by_key[("dev", "EMAIL")].status == K
-    assert by_key[("dev", "EMAIL")].error_message == services.NO_EMAIL
+    assert by_key[("dev", "EMAIL")].error_message == delivery.NO_EMAIL
     email_row = by_key[("client", "EMAIL")]
     assert (email_row.status, email_row.to, email_row.message_type) == (S, "client@example.com", MessageType.EMAIL)
     assert email_row.provider_message_id.startswith("<")  # the Message-ID header
@@ -83,13 +83,14 @@ def test_fallback_is_off_by_default(cast, ticket_in, sender, notify):
     assert mail.outbox == []
 
 
-def test_a_mail_server_failure_is_a_failed_row(cast, ticket_in, settings, notify):
+def test_a_mail_server_failure_is_queued_for_a_later_try_saying_why(cast, ticket_in, settings, notify):
     settings.NOTIFICATION_CHANNELS = ["email"]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
-    assert row.channel == Channel.EMAIL and row.status == F
-    assert "EMAIL_HOST" in row.error_message
+    assert row.channel == Channel.EMAIL and row.status == NotificationStatus.QUEUED
+    assert "EMAIL_HOST" in row.error_message and row.next_attempt_at is not None
+    assert row.attempts.get().status == F
 
 
 # --- resend -----------------------------------------------------------------------------------------
@@ -103,25 +104,52 @@ def failed_row(cast, ticket_in, sender, notify):
     return row
 
 
-def test_resend_makes_a_new_row_linked_to_the_old_one(failed_row, sender, sleeps):
-    [new] = services.resend([failed_row], whatsapp=sender, sleep=sleeps.append)
-    assert (new.status, new.retry_of, new.message) == (S, failed_row, failed_row.message)
-    assert new.ticket_event == failed_row.ticket_event
-    failed_row.refresh_from_db()
-    assert failed_row.status == F  # the old attempt stays as it was
+def test_resend_is_a_new_attempt_of_the_same_notification(failed_row, sender, sleeps):
+    [again] = services.resend([failed_row], sleep=sleeps.append)
+    assert again.pk == failed_row.pk
+    assert (again.status, again.message, again.attempt_count) == (S, failed_row.message, 2)
+    assert [(a.number, a.status) for a in again.attempts.all()] == [(1, F), (2, S)]
+    assert NotificationLog.objects.filter(ticket_event=failed_row.ticket_event).count() == 1
 
 
-def test_a_row_later_sent_is_never_resent(failed_row, sender):
+def test_a_row_resent_and_sent_is_never_resent(failed_row, sender):
     calls_before = len(sender.calls)
-    services.resend([failed_row], whatsapp=sender)
-    again = services.resend([failed_row], whatsapp=sender)
-    assert again == []
+    services.resend([failed_row])
+    assert services.resend([failed_row]) == []
     assert len(sender.calls) == calls_before + 1
+
+
+def test_a_resend_of_a_stale_copy_sends_nothing(failed_row, sender):
+    """Two people looking at the same FAILED row: the second acts on what they saw, which has
+    changed since (the first resend made an attempt that failed again)."""
+    sender.results[failed_row.to] = permanent()
+    stale_copy = NotificationLog.objects.get(pk=failed_row.pk)
+    services.resend([failed_row])
+    calls = len(sender.calls)
+    assert services.resend([stale_copy]) == []
+    assert len(sender.calls) == calls
 
 
 def test_sent_rows_are_never_resent(cast, ticket_in, sender, notify):
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
-    assert services.resend([row], whatsapp=sender) == []
+    assert services.resend([row]) == []
+    assert len(sender.calls) == 1
+
+
+def test_unknown_rows_are_resent_only_when_asked(cast, ticket_in, sender, notify):
+    sender.results[cast.client.profile.whatsapp_number] = SendResult(
+        status=F, failure=Failure.OUTCOME_UNKNOWN, error_message="timeout")
+    [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
+    sender.results.clear()
+    assert row.status == NotificationStatus.UNKNOWN
+    assert services.resend([row]) == []
+    [again] = services.resend([row], include_uncertain=True)
+    assert again.status == S and len(sender.calls) == 2
+
+
+def test_a_row_meta_reported_delivered_is_never_resent(failed_row, sender):
+    NotificationLog.objects.filter(pk=failed_row.pk).update(delivery_status="delivered")
+    assert services.resend([failed_row], include_uncertain=True) == []
     assert len(sender.calls) == 1
 
 
@@ -131,58 +159,80 @@ def test_a_skipped_row_is_resent_to_the_number_added_since(cast, ticket_in, send
     [skipped] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     cast.client.profile.whatsapp_number = "+201234567890"
     cast.client.profile.save()
-    [new] = services.resend([skipped], whatsapp=sender)
-    assert (new.status, new.to) == (S, "+201234567890")
+    [again] = services.resend([skipped])
+    assert (again.status, again.to) == (S, "+201234567890")
 
 
 def test_a_text_refused_for_the_24_hour_window_is_resent_as_a_template(cast, ticket_in, sender, notify):
     sender.results[cast.client.profile.whatsapp_number] = permanent("131047")
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     sender.results.clear()
-    [new] = services.resend([row], whatsapp=sender)
-    assert new.message_type == MessageType.TEMPLATE
+    [again] = services.resend([row])
+    assert again.message_type == MessageType.TEMPLATE
+    assert again.message.startswith("[template ticket_opened (en_US)]")
     assert sender.calls[-1].template.name == "ticket_opened"
     assert sender.calls[-1].template.params == row.template_params
 
 
-def test_admin_action_resends_the_selected_rows(staff, failed_row, settings):
-    settings.WHATSAPP_CLIENT_FACTORY = "notifications.tests.test_email_and_resend.always_sent"
+def test_admin_action_resends_the_selected_rows(staff, failed_row):
     response = staff.post("/admin/notifications/notificationlog/", {
         "action": "resend_selected", "_selected_action": [failed_row.pk]}, follow=True)
     assert response.status_code == 200
     assert "Resent 1 notification(s): 1 sent" in response.content.decode()
-    assert NotificationLog.objects.get(retry_of=failed_row).status == S
+    failed_row.refresh_from_db()
+    assert (failed_row.status, failed_row.attempt_count) == (S, 2)
 
 
-def always_sent():
-    """A WHATSAPP_CLIENT_FACTORY for the admin test: every send succeeds."""
-    from notifications.tests.fakes import FakeWhatsAppSender
+def test_admin_asks_before_resending_an_unknown_row(staff, cast, ticket_in, sender, notify):
+    sender.results[cast.client.profile.whatsapp_number] = SendResult(
+        status=F, failure=Failure.OUTCOME_UNKNOWN, error_message="No answer within 10 s")
+    [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
+    sender.results.clear()
+    url = "/admin/notifications/notificationlog/"
+    plain = staff.post(url, {"action": "resend_selected", "_selected_action": [row.pk]}, follow=True)
+    assert "1 passed over" in plain.content.decode()
+    asked = staff.post(url, {"action": "resend_including_unknown", "_selected_action": [row.pk]})
+    page = asked.content.decode()
+    assert asked.status_code == 200 and "may give the person the same message twice" in page
+    assert 'name="confirm" value="yes"' in page and len(sender.calls) == 1
+    staff.post(url, {"action": "resend_including_unknown", "_selected_action": [row.pk],
+                     "confirm": "yes"}, follow=True)
+    row.refresh_from_db()
+    assert row.status == S and len(sender.calls) == 2
 
-    return FakeWhatsAppSender()
+
+def test_the_notification_page_lists_its_attempts(staff, failed_row):
+    services.resend([failed_row])
+    page = staff.get(f"/admin/notifications/notificationlog/{failed_row.pk}/change/").content.decode()
+    assert "Attempts" in page and "refused" in page and "wamid.fake" in page
 
 
-def test_command_resends_recent_failures_with_filters(failed_row, cast, ticket_in, notify, sender, settings, capsys):
-    settings.WHATSAPP_CLIENT_FACTORY = "notifications.tests.test_email_and_resend.always_sent"
+def test_command_resends_recent_failures_with_filters(failed_row, cast, ticket_in, notify, sender, capsys):
     sender.results[cast.developer.profile.whatsapp_number] = permanent()
     notify(ticket_in(TicketStatus.ASSIGNED), E.DEVELOPER_ASSIGNED)  # another failure, other event
+    sender.results.clear()
     old = NotificationLog.objects.filter(status=F).exclude(pk=failed_row.pk).get()
     uncertain = NotificationLog.objects.create(
         ticket=failed_row.ticket, event=E.TICKET_OPENED, recipient=cast.admin, to="+201000000001",
-        message="m", status=F, may_have_been_sent=True)
+        message="m", status=NotificationStatus.UNKNOWN, may_have_been_sent=True, attempt_count=1)
 
     call_command("resend_failed_notifications", "--event", "TICKET_OPENED", "--dry-run")
     out = capsys.readouterr().out
     assert "Dry run: 1 notification(s) would be resent." in out
-    assert not NotificationLog.objects.filter(retry_of__isnull=False).exists()
+    assert len(sender.calls) == 3  # the set-up's: the dry run sent nothing
 
     NotificationLog.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=30))
     call_command("resend_failed_notifications", "--since", "24")
-    assert "Resent 1 notification(s) in 1 attempt(s): 1 sent" in capsys.readouterr().out
-    assert NotificationLog.objects.get(retry_of=failed_row).status == S
-    assert not NotificationLog.objects.filter(retry_of__in=[old, uncertain]).exists()
+    assert "Resent 1 notification(s): 1 sent" in capsys.readouterr().out
+    failed_row.refresh_from_db()
+    assert failed_row.status == S
+    assert NotificationLog.objects.get(pk=old.pk).status == F
+    assert NotificationLog.objects.get(pk=uncertain.pk).status == NotificationStatus.UNKNOWN
 
     call_command("resend_failed_notifications", "--include-uncertain", "--since", "48")
-    assert NotificationLog.objects.filter(retry_of__in=[old, uncertain]).count() == 2
+    assert "Resent 2 notification(s): 2 sent" in capsys.readouterr().out
+    assert set(NotificationLog.objects.filter(pk__in=[old.pk, uncertain.pk])
+               .values_list("status", flat=True)) == {S}
 
 
 def test_command_rejects_bad_arguments():

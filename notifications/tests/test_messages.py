@@ -2,9 +2,10 @@
 import pytest
 
 from notifications.messages import (
-    CUT_MARK, MAX_LENGTH, TEMPLATES, Audience, TicketFacts, length, render,
+    CUT_MARK, MAX_LENGTH, NOTIFIED, TicketFacts, length, render,
 )
 from tickets.models import TicketEventType as E
+from tickets.transitions import Party
 
 FACTS = TicketFacts(
     title="Login page not working",
@@ -51,14 +52,15 @@ _Support Team_"""
 
 
 def test_admin_new_ticket_is_the_guide_format_exactly():
-    assert render(E.TICKET_CREATED, Audience.ADMIN, FACTS) == GUIDE_ADMIN_NEW_TICKET
+    assert render(E.TICKET_CREATED, Party.ADMIN, FACTS) == GUIDE_ADMIN_NEW_TICKET
 
 
 def test_client_ticket_opened_is_the_guide_format_exactly():
-    assert render(E.TICKET_OPENED, Audience.CLIENT, FACTS) == GUIDE_CLIENT_OPENED
+    assert render(E.TICKET_OPENED, Party.OWNER, FACTS) == GUIDE_CLIENT_OPENED
 
 
-@pytest.mark.parametrize("key", list(TEMPLATES), ids=lambda k: f"{k[0]}-{k[1].value}")
+@pytest.mark.parametrize("key", [(event, party) for event, told in NOTIFIED.items() for party, _ in told],
+                         ids=lambda k: f"{k[0]}-{k[1].value}")
 def test_every_text_has_the_house_style(key):
     text = render(*key, FACTS)
     first_line = text.splitlines()[0]
@@ -66,21 +68,21 @@ def test_every_text_has_the_house_style(key):
     assert "Login page not working" in text
     assert text.endswith(("_Incident Management System_", "_Support Team_"))
     footer = text.splitlines()[-1]
-    expected = "_Support Team_" if key[1] == Audience.CLIENT else "_Incident Management System_"
+    expected = "_Support Team_" if key[1] == Party.OWNER else "_Incident Management System_"
     assert footer == expected
 
 
 @pytest.mark.parametrize(
     "event, audience, must_say",
     [
-        (E.DEVELOPER_ASSIGNED, Audience.DEVELOPER, ["Hello Dev Eloper", "*Priority:* HIGH", "Users cannot login"]),
-        (E.DEVELOPER_ASSIGNED, Audience.CLIENT, ["Hello John Doe", "*Developer:* Dev Eloper"]),
-        (E.WORK_STARTED, Audience.CLIENT, ["Hello John Doe", "*Developer:* Dev Eloper"]),
-        (E.WORK_FINISHED, Audience.CLIENT, ["*Resolution:*\nFixed the session cookie domain.", "close the ticket"]),
-        (E.WORK_FINISHED, Audience.ADMIN, ["*Resolution:*\nFixed the session cookie domain.", "*Client:* John Doe", "close this ticket"]),
-        (E.TICKET_CLOSED, Audience.CLIENT, ["Hello John Doe", "Thank you for your patience"]),
-        (E.TICKET_CLOSED, Audience.DEVELOPER, ["Hello Dev Eloper", "*Client:* John Doe"]),
-        (E.TICKET_REJECTED, Audience.CLIENT, ["*Reason:*\nDuplicate of #12.", "Hello John Doe"]),
+        (E.DEVELOPER_ASSIGNED, Party.ASSIGNED_DEVELOPER, ["Hello Dev Eloper", "*Priority:* HIGH", "Users cannot login"]),
+        (E.DEVELOPER_ASSIGNED, Party.OWNER, ["Hello John Doe", "*Developer:* Dev Eloper"]),
+        (E.WORK_STARTED, Party.OWNER, ["Hello John Doe", "*Developer:* Dev Eloper"]),
+        (E.WORK_FINISHED, Party.OWNER, ["*Resolution:*\nFixed the session cookie domain.", "close the ticket"]),
+        (E.WORK_FINISHED, Party.ADMIN, ["*Resolution:*\nFixed the session cookie domain.", "*Client:* John Doe", "close this ticket"]),
+        (E.TICKET_CLOSED, Party.OWNER, ["Hello John Doe", "Thank you for your patience"]),
+        (E.TICKET_CLOSED, Party.ASSIGNED_DEVELOPER, ["Hello Dev Eloper", "*Client:* John Doe"]),
+        (E.TICKET_REJECTED, Party.OWNER, ["*Reason:*\nDuplicate of #12.", "Hello John Doe"]),
     ],
 )
 def test_each_text_carries_what_its_reader_needs(event, audience, must_say):
@@ -91,14 +93,14 @@ def test_each_text_carries_what_its_reader_needs(event, audience, must_say):
 
 def test_finish_without_resolution_leaves_the_block_out():
     facts = TicketFacts(**{**FACTS.__dict__, "resolution": ""})
-    text = render(E.WORK_FINISHED, Audience.CLIENT, facts)
+    text = render(E.WORK_FINISHED, Party.OWNER, facts)
     assert "*Resolution:*" not in text
     assert "\n\n\n" not in text
 
 
 def test_a_long_description_is_cut_first_and_marked():
     facts = TicketFacts(**{**FACTS.__dict__, "description": "x" * 10_000})
-    text = render(E.TICKET_CREATED, Audience.ADMIN, facts)
+    text = render(E.TICKET_CREATED, Party.ADMIN, facts)
     assert length(text) <= MAX_LENGTH
     assert length(text) > MAX_LENGTH - 20  # cut to fit, not gutted
     assert CUT_MARK in text
@@ -108,19 +110,19 @@ def test_a_long_description_is_cut_first_and_marked():
 
 def test_a_text_under_the_limit_is_untouched():
     facts = TicketFacts(**{**FACTS.__dict__, "description": "y" * 3000})
-    assert CUT_MARK not in render(E.TICKET_CREATED, Audience.ADMIN, facts)
+    assert CUT_MARK not in render(E.TICKET_CREATED, Party.ADMIN, facts)
 
 
 def test_emoji_count_double_so_the_cut_is_safe_either_way():
     facts = TicketFacts(**{**FACTS.__dict__, "description": "🔥" * 3000})
-    text = render(E.TICKET_CREATED, Audience.ADMIN, facts)
+    text = render(E.TICKET_CREATED, Party.ADMIN, facts)
     assert len(text.encode("utf-16-le")) // 2 <= MAX_LENGTH
     assert CUT_MARK in text and "\ud83d" not in text  # no emoji split in half
 
 
 def test_long_reason_and_title_are_cut_when_there_is_no_description():
     facts = TicketFacts(**{**FACTS.__dict__, "rejection_reason": "r" * 5000, "title": "t" * 200})
-    text = render(E.TICKET_REJECTED, Audience.CLIENT, facts)
+    text = render(E.TICKET_REJECTED, Party.OWNER, facts)
     assert length(text) <= MAX_LENGTH
     assert "t" * 200 in text  # the title survived: the reason was cut instead
     assert text.endswith("_Support Team_")
@@ -128,5 +130,5 @@ def test_long_reason_and_title_are_cut_when_there_is_no_description():
 
 def test_non_latin_text_renders_unchanged():
     facts = TicketFacts(**{**FACTS.__dict__, "title": "تعطل صفحة الدخول 🚨", "client_name": "أحمد علي"})
-    text = render(E.TICKET_OPENED, Audience.CLIENT, facts)
+    text = render(E.TICKET_OPENED, Party.OWNER, facts)
     assert "Hello أحمد علي," in text and "*Ticket:* تعطل صفحة الدخول 🚨" in text

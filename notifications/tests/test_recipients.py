@@ -2,7 +2,7 @@
 import pytest
 
 from accounts.tests.factories import make_admin
-from notifications.messages import Audience
+from tickets.transitions import Party
 from notifications.recipients import recipients_for
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
@@ -11,20 +11,20 @@ pytestmark = pytest.mark.django_db
 
 
 def told(ticket, event, actor=None):
-    return [(r.user.username, r.audience) for r in recipients_for(
+    return [(r.user.username, r.party) for r in recipients_for(
         ticket=ticket, event=event, actor_id=actor.pk if actor else None)]
 
 
 @pytest.mark.parametrize(
     "event, expected",
     [
-        (E.TICKET_CREATED, [("admin", Audience.ADMIN), ("admin2", Audience.ADMIN)]),
-        (E.TICKET_OPENED, [("client", Audience.CLIENT)]),
-        (E.DEVELOPER_ASSIGNED, [("dev", Audience.DEVELOPER), ("client", Audience.CLIENT)]),
-        (E.WORK_STARTED, [("client", Audience.CLIENT)]),
-        (E.WORK_FINISHED, [("client", Audience.CLIENT), ("admin", Audience.ADMIN), ("admin2", Audience.ADMIN)]),
-        (E.TICKET_CLOSED, [("client", Audience.CLIENT), ("dev", Audience.DEVELOPER)]),
-        (E.TICKET_REJECTED, [("client", Audience.CLIENT)]),
+        (E.TICKET_CREATED, [("admin", Party.ADMIN), ("admin2", Party.ADMIN)]),
+        (E.TICKET_OPENED, [("client", Party.OWNER)]),
+        (E.DEVELOPER_ASSIGNED, [("dev", Party.ASSIGNED_DEVELOPER), ("client", Party.OWNER)]),
+        (E.WORK_STARTED, [("client", Party.OWNER)]),
+        (E.WORK_FINISHED, [("client", Party.OWNER), ("admin", Party.ADMIN), ("admin2", Party.ADMIN)]),
+        (E.TICKET_CLOSED, [("client", Party.OWNER), ("dev", Party.ASSIGNED_DEVELOPER)]),
+        (E.TICKET_REJECTED, [("client", Party.OWNER)]),
         (E.TICKET_UPDATED, []),
     ],
 )
@@ -36,8 +36,8 @@ def test_recipients_of_each_event(cast, ticket_in, event, expected):
 
 def test_the_actor_is_not_told(cast, ticket_in):
     ticket = ticket_in(TicketStatus.FINISHED)
-    assert ("admin", Audience.ADMIN) not in told(ticket, E.WORK_FINISHED, actor=cast.admin)
-    assert told(ticket, E.TICKET_CLOSED, actor=cast.client) == [("dev", Audience.DEVELOPER)]
+    assert ("admin", Party.ADMIN) not in told(ticket, E.WORK_FINISHED, actor=cast.admin)
+    assert told(ticket, E.TICKET_CLOSED, actor=cast.client) == [("dev", Party.ASSIGNED_DEVELOPER)]
 
 
 def test_inactive_users_are_never_told(cast, ticket_in):
@@ -46,10 +46,10 @@ def test_inactive_users_are_never_told(cast, ticket_in):
     cast.client.is_active = False
     cast.client.save()
     ticket.refresh_from_db()
-    assert told(ticket, E.TICKET_CREATED) == [("admin", Audience.ADMIN)]
-    assert told(ticket, E.TICKET_CLOSED) == [("dev", Audience.DEVELOPER)]
+    assert told(ticket, E.TICKET_CREATED) == [("admin", Party.ADMIN)]
+    assert told(ticket, E.TICKET_CLOSED) == [("dev", Party.ASSIGNED_DEVELOPER)]
 
 
 def test_an_admin_who_filed_the_ticket_hears_once_as_its_client(cast, ticket_in):
     ticket = ticket_in(TicketStatus.FINISHED, client=cast.admin)
-    assert told(ticket, E.WORK_FINISHED, actor=cast.developer) == [("admin", Audience.CLIENT)]
+    assert told(ticket, E.WORK_FINISHED, actor=cast.developer) == [("admin", Party.OWNER)]

@@ -1,5 +1,5 @@
-"""The notification service with a fake sender: one row per recipient, skips, concurrency, the
-time bound, console mode, and "only after commit"."""
+"""Delivering an event's notifications with a fake sender: one row per recipient, skips,
+concurrency, the time bound, console mode, and "written in the transaction, sent after commit"."""
 import logging
 import threading
 
@@ -14,6 +14,7 @@ from notifications.tests.fakes import FakeWhatsAppSender
 from tickets import services as ticket_services
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
+from django.utils import timezone
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +27,7 @@ def test_one_sent_row_per_recipient_with_number_text_and_wamid(cast, ticket_in, 
         (cast.developer, NotificationStatus.SENT, Channel.WHATSAPP),
         (cast.client, NotificationStatus.SENT, Channel.WHATSAPP),
     ]
-    stored = NotificationLog.objects.get(recipient=cast.client)
+    stored = NotificationLog.objects.get(recipient=cast.client, event=E.DEVELOPER_ASSIGNED)
     assert stored.to == cast.client.profile.whatsapp_number
     assert stored.provider_message_id.startswith("wamid.fake")
     assert stored.sent_at is not None and stored.http_status == 200
@@ -41,7 +42,7 @@ def test_full_name_falls_back_to_username(cast, ticket_in, notify):
     cast.client.save()
     ticket = ticket_in(TicketStatus.OPENED)
     notify(ticket, E.TICKET_OPENED)
-    assert "Hello client," in NotificationLog.objects.get().message
+    assert "Hello client," in NotificationLog.objects.get(event=E.TICKET_OPENED).message
 
 
 def test_a_recipient_without_a_number_is_skipped_not_dropped(cast, ticket_in, sender, notify):
@@ -61,29 +62,31 @@ def test_a_failure_for_one_recipient_does_not_stop_the_others(cast, ticket_in, s
         status=NotificationStatus.FAILED, error_code="131030", http_status=400,
         error_message="Recipient phone number not in allowed list. Add the number ...",
     )
-    notify(ticket, E.DEVELOPER_ASSIGNED)
-    failed = NotificationLog.objects.get(recipient=cast.developer)
+    rows = notify(ticket, E.DEVELOPER_ASSIGNED)
+    failed, sent = rows
+    assert failed.recipient == cast.developer and sent.recipient == cast.client
     assert (failed.status, failed.error_code, failed.http_status) == ("FAILED", "131030", 400)
     assert failed.sent_at is None
-    assert NotificationLog.objects.get(recipient=cast.client).status == NotificationStatus.SENT
+    assert sent.status == NotificationStatus.SENT
 
 
-def test_sends_of_one_event_overlap_and_rows_are_written_by_the_caller(cast, ticket_in, settings, notify):
+def test_sends_of_one_event_overlap_and_rows_are_written_by_the_caller(
+        cast, ticket_in, settings, notify, use_sender):
     """Twenty sends that can only finish if all twenty are in flight at once."""
     settings.WHATSAPP_MAX_WORKERS = 20
     for n in range(19):
         make_admin(username=f"extra_admin_{n}")
     barrier = threading.Barrier(20)
-    sender = FakeWhatsAppSender(gate=barrier)
+    sender = use_sender(FakeWhatsAppSender(gate=barrier))
     ticket = ticket_in(TicketStatus.NEW)
 
-    rows = notify(ticket, E.TICKET_CREATED, whatsapp=sender)
+    rows = notify(ticket, E.TICKET_CREATED)
 
     assert len(rows) == 20 and not barrier.broken
     assert all(r.status == NotificationStatus.SENT for r in rows)
     assert len({call.thread for call in sender.calls}) == 20
     assert threading.current_thread().name not in {call.thread for call in sender.calls}
-    assert NotificationLog.objects.count() == 20
+    assert NotificationLog.objects.filter(event=E.TICKET_CREATED).count() == 20
 
 
 def test_the_pool_is_bounded(cast, ticket_in, settings, sender, notify):
@@ -93,11 +96,14 @@ def test_the_pool_is_bounded(cast, ticket_in, settings, sender, notify):
     ticket = ticket_in(TicketStatus.NEW)
     notify(ticket, E.TICKET_CREATED)
     assert len({call.thread for call in sender.calls}) <= 2
-    assert NotificationLog.objects.filter(status=NotificationStatus.SENT).count() == 7
+    assert NotificationLog.objects.filter(status=NotificationStatus.SENT,
+                                          event=E.TICKET_CREATED).count() == 7
 
 
-def test_sends_past_the_time_bound_are_failed_and_say_so(cast, ticket_in, settings, monkeypatch, notify):
-    """The request does not wait past the bound: unfinished sends get honest FAILED rows.
+def test_sends_past_the_time_bound_are_cut_off_and_say_so(
+        cast, ticket_in, settings, monkeypatch, notify, use_sender):
+    """The caller does not wait past the bound. A send in flight then is UNKNOWN (it may have gone
+    out); one that never started is QUEUED again, due at once.
 
     Deterministic, no clock involved: the bound "runs out" once two sends are inside the sender
     (held there) and two are still queued behind them.
@@ -114,35 +120,48 @@ def test_sends_past_the_time_bound_are_failed_and_say_so(cast, ticket_in, settin
             held.wait(timeout=5)
             return super()._answer(*args)
 
-    monkeypatch.setattr(delivery, "wait", lambda futures, timeout: entered.wait(timeout=5))
+    def time_runs_out(futures, timeout, return_when):
+        entered.wait(timeout=5)
+        return set(), set(futures)
+
+    monkeypatch.setattr(delivery, "wait", time_runs_out)
+    use_sender(HeldSender())
     ticket = ticket_in(TicketStatus.NEW)
     try:
-        rows = notify(ticket, E.TICKET_CREATED, whatsapp=HeldSender())
+        rows = notify(ticket, E.TICKET_CREATED)
     finally:
         held.set()  # let the held threads finish
 
-    assert len(rows) == 4 and all(r.status == NotificationStatus.FAILED for r in rows)
-    in_flight = [r for r in rows if r.error_message == delivery.NO_ANSWER_IN_TIME]
-    never_started = [r for r in rows if r.error_message == delivery.OUT_OF_TIME]
+    in_flight = [r for r in rows if r.status == NotificationStatus.UNKNOWN]
+    never_started = [r for r in rows if r.status == NotificationStatus.QUEUED]
     assert len(in_flight) == 2 and len(never_started) == 2
+    assert all(r.error_message == delivery.NO_ANSWER_IN_TIME for r in in_flight)
     assert all(r.may_have_been_sent and len(r.callback_id) == 32 for r in in_flight)
-    assert not any(r.may_have_been_sent for r in never_started)
+    assert all(r.error_message.startswith(delivery.OUT_OF_TIME) for r in never_started)
+    assert all(not r.may_have_been_sent and r.next_attempt_at <= timezone.now()
+               for r in never_started)
+    # Each has its attempt on record, with what happened to it.
+    assert sorted(a.status for r in rows for a in r.attempts.all()) == [
+        "FAILED", "FAILED", "UNKNOWN", "UNKNOWN"]
 
 
-def test_a_job_whose_turn_comes_after_the_deadline_is_not_sent(sender):
-    job = delivery.Job(Channel.WHATSAPP, "+201234567890", "hello")
-    delivery._run_job(job, sender, None, deadline=0.0, sleep=lambda s: None)
-    assert job.attempts == [] and sender.calls == []
+def test_a_send_whose_turn_comes_after_the_deadline_is_not_made(sender, cast, ticket_in):
+    row = NotificationLog.objects.filter(event=E.TICKET_CREATED).first() or \
+        NotificationLog(to="+201234567890", channel=Channel.WHATSAPP, message="hello")
+    result = delivery._send(row, sender, None, deadline=0.0, backoff=0.0, sleep=lambda s: None)
+    assert result.error_message == delivery.OUT_OF_TIME and sender.calls == []
 
 
-def test_a_sender_that_raises_still_leaves_a_failed_row(cast, ticket_in, notify):
+def test_a_sender_that_raises_leaves_an_unknown_row_saying_so(cast, ticket_in, notify, use_sender):
     class Broken:
         def send_text(self, *, to, body, callback_data=""):
             raise RuntimeError("boom")
 
+    use_sender(Broken())
     ticket = ticket_in(TicketStatus.OPENED)
-    [row] = notify(ticket, E.TICKET_OPENED, whatsapp=Broken())
-    assert row.status == NotificationStatus.FAILED
+    [row] = notify(ticket, E.TICKET_OPENED)
+    # It may have raised after the request left: never called sent, never resent blindly.
+    assert row.status == NotificationStatus.UNKNOWN
     assert "Internal error while sending (RuntimeError)" in row.error_message
 
 
@@ -153,16 +172,18 @@ def test_log_lines_for_success_and_failure(cast, ticket_in, sender, caplog, noti
     )
     caplog.set_level(logging.INFO, logger="notifications.services")
     notify(ticket, E.DEVELOPER_ASSIGNED)
-    wamid = NotificationLog.objects.get(recipient=cast.client).provider_message_id
+    wamid = NotificationLog.objects.get(recipient=cast.client,
+                                        event=E.DEVELOPER_ASSIGNED).provider_message_id
     assert f"📱 WhatsApp sent to client: {wamid}" in caplog.messages
     failure = [m for m in caplog.messages if m.startswith("WhatsApp to dev failed")]
     assert "(DEVELOPER_ASSIGNED, ticket #" in failure[0]
     assert failure and "[code 190]" in failure[0] and "access token has expired" in failure[0]
 
 
-def test_console_mode_prints_the_whole_message_and_skips(cast, ticket_in, capsys, notify):
+def test_console_mode_prints_the_whole_message_and_skips(cast, ticket_in, capsys, notify, use_sender):
+    use_sender(ConsoleWhatsAppClient())
     ticket = ticket_in(TicketStatus.OPENED)
-    [row] = notify(ticket, E.TICKET_OPENED, whatsapp=ConsoleWhatsAppClient())
+    [row] = notify(ticket, E.TICKET_OPENED)
     out = capsys.readouterr().out
     assert row.message in out and cast.client.profile.whatsapp_number in out
     assert row.status == NotificationStatus.SKIPPED
@@ -170,25 +191,33 @@ def test_console_mode_prints_the_whole_message_and_skips(cast, ticket_in, capsys
 
 
 def test_without_a_token_the_default_sender_is_console_mode(cast, ticket_in, settings, capsys, notify):
+    settings.WHATSAPP_CLIENT_FACTORY = "notifications.clients.default_client"
     settings.WHATSAPP_ACCESS_TOKEN = ""
     ticket = ticket_in(TicketStatus.OPENED)
-    [row] = notify(ticket, E.TICKET_OPENED, whatsapp=None)
+    [row] = notify(ticket, E.TICKET_OPENED)
     assert row.status == NotificationStatus.SKIPPED
     assert "WhatsApp (console mode)" in capsys.readouterr().out
 
 
-def test_notifications_run_only_after_commit(cast, django_capture_on_commit_callbacks):
+def test_notifications_are_written_in_the_transaction_and_sent_after_commit(
+        cast, sender, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         ticket = ticket_services.ticket_create(
             client=cast.client, title="T", description="D", project_name="P"
         )
-    assert NotificationLog.objects.count() == 0  # nothing yet: the transaction is still open
+        # Inside the ticket's transaction: the intent is there, nothing is sent.
+        [row] = NotificationLog.objects.filter(ticket=ticket)
+        assert (row.event, row.recipient, row.status) == (E.TICKET_CREATED, cast.admin, "QUEUED")
+        assert row.to == cast.admin.profile.whatsapp_number and len(row.callback_id) == 32
+        assert row.message.startswith("🎫 *New Ticket Created*") and row.attempt_count == 0
+        assert sender.calls == []
     assert len(callbacks) == 1
+    # The hook is a named function: Django's robust on_commit logs failures by its name.
+    assert callbacks[0].__qualname__.endswith("deliver_ticket_notifications")
     callbacks[0]()
-    assert list(NotificationLog.objects.values_list("event", "recipient__username")) == [
-        (E.TICKET_CREATED, "admin")
-    ]
-    assert ticket.pk
+    row.refresh_from_db()
+    assert (row.status, row.attempt_count) == (NotificationStatus.SENT, 1)
+    assert [call.callback_data for call in sender.calls] == [row.callback_id]
 
 
 def test_a_rolled_back_change_notifies_nobody(cast, django_capture_on_commit_callbacks):

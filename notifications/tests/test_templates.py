@@ -151,7 +151,7 @@ def test_template_mode_always_sends_templates(cast, ticket_in, settings, sender,
     cast.client.profile.save()
     notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     assert sender.calls[0].template is not None
-    assert NotificationLog.objects.get().message_type == MessageType.TEMPLATE
+    assert NotificationLog.objects.get(event=E.TICKET_OPENED).message_type == MessageType.TEMPLATE
 
 
 def test_readme_shows_each_template_exactly_as_the_code_fills_it():

@@ -1,5 +1,6 @@
-"""Resend FAILED and SKIPPED notifications: each resend is a new log row linked to the one it
-repeats, and nothing that was later sent is sent again."""
+"""Resend FAILED and SKIPPED notifications (and with --include-uncertain, UNKNOWN ones): each
+resend is a new attempt of the same notification, and nothing Meta reported as arrived is sent
+again."""
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
@@ -15,41 +16,38 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--since", type=float, default=24, metavar="HOURS",
-                            help="Only rows created within this many hours (default 24).")
+                            help="Only notifications created within this many hours (default 24).")
         parser.add_argument("--event", choices=TicketEventType.values, metavar="EVENT",
                             help="Only this event, e.g. TICKET_CREATED.")
         parser.add_argument("--dry-run", action="store_true",
                             help="List what would be resent, send nothing.")
         parser.add_argument("--include-uncertain", action="store_true",
-                            help="Also resend rows whose first send may have gone out "
-                                 "(timeouts): the person may get the message twice.")
+                            help="Also resend UNKNOWN notifications, which may have gone out: the "
+                                 "person may get the message twice.")
 
     def handle(self, *args, since: float, event: str | None, dry_run: bool,
                include_uncertain: bool, **options) -> None:
         if since <= 0:
             raise CommandError("--since takes a positive number of hours.")
         rows = NotificationLog.objects.filter(
-            status__in=(NotificationStatus.FAILED, NotificationStatus.SKIPPED),
+            services.resendable(include_uncertain=include_uncertain),
             created_at__gte=timezone.now() - timedelta(hours=since),
-            retries__isnull=True,
-        ).select_related("recipient", "ticket").order_by("created_at", "id")
+        ).select_related("recipient").order_by("created_at", "id")
         if event:
             rows = rows.filter(event=event)
-        if not include_uncertain:
-            rows = rows.filter(may_have_been_sent=False)
-        candidates = services.resendable(rows)
+        rows = list(rows)
 
-        for row in candidates:
+        for row in rows:
             self.stdout.write(
                 f"  #{row.pk} {row.event} ticket #{row.ticket_id} → {row.recipient.username} "
                 f"({row.get_channel_display()}, {row.status}): {row.error_message[:80]}"
             )
         if dry_run:
-            self.stdout.write(f"Dry run: {len(candidates)} notification(s) would be resent.")
+            self.stdout.write(f"Dry run: {len(rows)} notification(s) would be resent.")
             return
-        new_rows = services.resend(candidates)
-        sent = sum(row.status == NotificationStatus.SENT for row in new_rows)
+        done = services.resend(rows, include_uncertain=include_uncertain)
+        sent = sum(row.status == NotificationStatus.SENT for row in done)
         self.stdout.write(
-            f"Resent {len(candidates)} notification(s) in {len(new_rows)} attempt(s): {sent} sent, "
-            f"{len(new_rows) - sent} failed or skipped again (see Notification logs)."
+            f"Resent {len(done)} notification(s): {sent} sent, {len(done) - sent} not sent "
+            "(see Notification logs)."
         )

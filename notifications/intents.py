@@ -1,0 +1,109 @@
+"""Writing the intent: one QUEUED NotificationLog row per (ticket event, recipient, channel), with
+the message exactly as it will go out, before anything is sent.
+
+Called inside the ticket's transaction, so a rollback leaves no row and a commit guarantees them.
+"""
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from notifications import templates
+from notifications.clients.base import Template
+from notifications.messages import TicketFacts, as_email, render
+from notifications.models import Channel, MessageType, NotificationLog
+from notifications.recipients import recipients_for
+from tickets.models import Ticket, TicketEvent
+
+
+def record(ticket_event: TicketEvent) -> list[int]:
+    """Create the event's notifications (QUEUED); return their ids."""
+    ticket = ticket_event.ticket
+    recipients = recipients_for(ticket=ticket, event=ticket_event.event,
+                                actor_id=ticket_event.actor_id)
+    facts = ticket_facts(ticket)
+    now = timezone.now()
+    rows = []
+    for recipient in recipients:
+        user = recipient.user
+        text = render(ticket_event.event, recipient.party, facts)
+        base = dict(ticket=ticket, ticket_event=ticket_event, event=ticket_event.event,
+                    recipient=user, next_attempt_at=now)
+        if Channel.WHATSAPP in channels():
+            template = templates.template_for(ticket_event.event, facts, ticket_id=ticket.pk,
+                                              recipient_name=display_name(user))
+            as_template = templates.use_template(
+                mode=settings.WHATSAPP_MESSAGE_MODE,
+                last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now)
+            rows.append(_whatsapp_row(base, user.profile.whatsapp_number, text, template, as_template))
+        if Channel.EMAIL in channels():
+            rows.append(_email_row(base, user, text))
+    return [row.pk for row in NotificationLog.objects.bulk_create(rows)]
+
+
+def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
+    """The email fallback for a WhatsApp notification that did not get through, or None when the
+    event already has that email (the database refuses a second one)."""
+    user = whatsapp_row.recipient
+    text = whatsapp_row.message if whatsapp_row.message_type == MessageType.TEXT else render(
+        whatsapp_row.event, _party_of(whatsapp_row), ticket_facts(whatsapp_row.ticket))
+    base = dict(ticket_id=whatsapp_row.ticket_id, ticket_event_id=whatsapp_row.ticket_event_id,
+                event=whatsapp_row.event, recipient=user, next_attempt_at=timezone.now())
+    try:
+        with transaction.atomic():
+            row = _email_row(base, user, text)
+            row.save()
+            return row
+    except IntegrityError:
+        return None
+
+
+def _whatsapp_row(base: dict, number: str, text: str, template: Template,
+                  as_template: bool) -> NotificationLog:
+    return NotificationLog(
+        **base, channel=Channel.WHATSAPP, to=number, callback_id=uuid.uuid4().hex,
+        message=templates.preview(template) if as_template else text,
+        message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
+        # Kept for every WhatsApp row, so a resend can switch to the template when text fails.
+        template_name=template.name, template_language=template.language,
+        template_params=list(template.params),
+    )
+
+
+def _email_row(base: dict, user: AbstractBaseUser, text: str) -> NotificationLog:
+    return NotificationLog(**base, channel=Channel.EMAIL, to=user.email, message=as_email(text),
+                           message_type=MessageType.EMAIL, callback_id=uuid.uuid4().hex)
+
+
+def _party_of(row: NotificationLog):
+    """Which text a fallback repeats: the recipient's party to the event, as when it was sent."""
+    ticket = row.ticket
+    found = recipients_for(ticket=ticket, event=row.event, actor_id=None)
+    return next((r.party for r in found if r.user.pk == row.recipient_id), found[0].party)
+
+
+def channels() -> set[str]:
+    names = {name.strip().upper() for name in settings.NOTIFICATION_CHANNELS if name.strip()}
+    return names & set(Channel.values)
+
+
+def ticket_facts(ticket: Ticket) -> TicketFacts:
+    return TicketFacts(
+        title=ticket.title,
+        project=ticket.project_name,
+        priority=ticket.priority,
+        category=ticket.category,
+        status=ticket.get_status_display(),
+        description=ticket.description,
+        client_name=display_name(ticket.client),
+        developer_name=display_name(ticket.assigned_developer) if ticket.assigned_developer else "",
+        resolution=ticket.resolution,
+        rejection_reason=ticket.rejection_reason,
+    )
+
+
+def display_name(user: AbstractBaseUser) -> str:
+    """The user's full name, or the username when they have none."""
+    return user.get_full_name() or user.get_username()
