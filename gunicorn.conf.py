@@ -15,3 +15,4 @@ graceful_timeout = 30
 # Logs to stdout and stderr, where the process manager collects them.
 accesslog = "-"
 errorlog = "-"
+

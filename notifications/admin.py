@@ -187,7 +187,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             (group, log_url + "?" + urlencode({
                 "status__exact": NotificationStatus.FAILED,
                 "error_code": "" if group.code == "—" else group.code,
-                "created_at__gte": since.isoformat(),
+                "created_at__gte": since.replace(microsecond=0).isoformat(),
             }))
             for group in insights.failures_by_code(now)
         ]

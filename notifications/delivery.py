@@ -9,15 +9,16 @@ send. Two processes never send the same row, and one that dies leaves rows that 
 import logging
 import time
 import uuid
+from contextlib import contextmanager, nullcontext
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, CharField, F, Q, TextField, Value, When
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from notifications import intents
@@ -42,6 +43,10 @@ S = NotificationStatus
 
 # Automatic tries per notification, immediate retries and later ones together; then FAILED.
 MAX_ATTEMPTS = 5
+# Seconds an answer may wait for others landing with it, to be written together.
+GATHER = 0.01
+# Events one process sends at once at full width (gunicorn's threads, plus the recovery pass).
+POOL_EVENTS = 4
 # Seconds before a later try, by how many tries were made so far.
 LATER = (30, 120, 600, 1800)
 
@@ -102,84 +107,123 @@ def retry_backoff() -> tuple[float, ...]:
 
 @dataclass
 class Job:
-    """A claimed notification and its attempt in flight."""
+    """A claimed notification and its attempt in flight (recorded once its answer is in)."""
 
     row: NotificationLog
-    attempt: DeliveryAttempt
     claim: str
+    started: datetime
     retries: int = 0
 
 
-def deliver(ids: Iterable[int], *, sleep: Callable[[float], None] = time.sleep) -> list[NotificationLog]:
+def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
+            sleep: Callable[[float], None] = time.sleep) -> Iterable[NotificationLog]:
     """Send the due QUEUED notifications among `ids` that this call manages to claim.
 
-    Returns within time_bound() whatever Graph does. Rows another process holds are left to it.
+    `known`: rows the caller has in hand, just written (the intents), so claiming them need not
+    read them back. Returns within time_bound() whatever Graph does. Rows another process holds
+    are left to it.
     """
-    jobs = _claim(list(ids))
+    jobs = _claim(list(ids), {row.pk: row for row in known})
     if not jobs:
-        return []
+        return NotificationLog.objects.none()
     settled = _send_all(jobs, sleep)
     fallbacks = _email_fallbacks(settled)
     if fallbacks:
         _send_all(_claim(fallbacks), sleep)
-    return list(NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
-                .select_related("recipient").order_by("pk"))
+    # Lazy: the request path never reads it back; admin messages and tests do.
+    return (NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
+            .select_related("recipient").order_by("pk"))
 
 
-def _claim(ids: list[int]) -> list[Job]:
-    """QUEUED → SENDING under a claim of our own, with each row's attempt started, at once."""
+def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> list[Job]:
+    """QUEUED → SENDING under a claim of our own, at once."""
     token, now = uuid.uuid4().hex, timezone.now()
     with transaction.atomic():
-        NotificationLog.objects.filter(
-            pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now
-        ).update(status=S.SENDING, claim=token, claimed_at=now, attempt_count=F("attempt_count") + 1)
-        rows = list(NotificationLog.objects.filter(claim=token, status=S.SENDING)
-                    .select_related("recipient").order_by("pk"))
-        attempts = DeliveryAttempt.objects.bulk_create(
-            [DeliveryAttempt(notification=row, number=row.attempt_count) for row in rows])
-    return [Job(row, attempt, token) for row, attempt in zip(rows, attempts)]
+        # Rows another claimer holds are skipped, not waited for: waiting on each other's rows
+        # in different orders is how concurrent claimers deadlock.
+        free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now).order_by("pk"))
+        if known and set(ids) <= set(known):
+            rows = [known[pk] for pk in free.values_list("pk", flat=True)]
+        else:
+            rows = list(free.select_related("recipient"))
+        NotificationLog.objects.filter(pk__in=[row.pk for row in rows], status=S.QUEUED).update(
+            status=S.SENDING, claim=token, claimed_at=now, attempt_count=F("attempt_count") + 1)
+    for row in rows:
+        row.status, row.claim, row.claimed_at = S.SENDING, token, now
+        row.attempt_count += 1
+    return [Job(row, token, now) for row in rows]
 
 
 def _send_all(jobs: list[Job], sleep) -> list[tuple[Job, Next]]:
-    """Send every job at once; write each outcome as it comes; stop waiting at the time bound."""
+    """Send every job at once; record answers as they come; stop waiting at the time bound."""
     whatsapp, email = get_whatsapp_client(), EmailSender()
     deadline = time.monotonic() + time_bound()
     backoffs = retry_backoff()
     settled: list[tuple[Job, Next]] = []
-    pool = ThreadPoolExecutor(max_workers=min(len(jobs), settings.WHATSAPP_MAX_WORKERS),
-                              thread_name_prefix="notify")
-    running: dict[Future, Job] = {
-        pool.submit(_send, job.row, whatsapp, email, deadline, 0.0, sleep): job for job in jobs}
+    pool, waiting = _pool(), list(reversed(jobs))
+    running: dict[Future, Job] = {}
+
+    def top_up() -> None:  # at most WHATSAPP_MAX_WORKERS of this call's sends at once
+        while waiting and len(running) < settings.WHATSAPP_MAX_WORKERS:
+            job = waiting.pop()
+            running[pool.submit(_send, job.row, whatsapp, email, deadline, 0.0, sleep)] = job
+
+    top_up()
     try:
         while running:
             done, _ = wait(running, timeout=max(deadline - time.monotonic(), 0),
                            return_when=FIRST_COMPLETED)
             if not done:
                 break
+            if len(done) < len(running):
+                # Answers to sends made together land together: gather the ones landing now
+                # and write them in one go, instead of fighting the pool's threads for the GIL
+                # once per answer.
+                done, _ = wait(running, timeout=min(GATHER, max(deadline - time.monotonic(), 0)))
+            outcomes, retries = [], []
             for future in done:
                 job = running.pop(future)
                 result = future.result()
                 next_step = decide(result)
                 backoff = backoffs[job.retries] if job.retries < len(backoffs) else None
-                if next_step == Next.RETRY_NOW and backoff is not None and _fits(backoff, deadline) \
-                        and job.row.attempt_count < MAX_ATTEMPTS:
-                    _retry(job, result)
-                    running[pool.submit(_send, job.row, whatsapp, email, deadline, backoff, sleep)] = job
+                if next_step == Next.RETRY_NOW and backoff is not None \
+                        and _fits(backoff, deadline) and job.row.attempt_count < MAX_ATTEMPTS:
+                    retries.append((job, result, backoff))
                     continue
                 if next_step == Next.RETRY_NOW:
                     next_step = Next.RETRY_LATER
-                _settle(job, result, next_step)
-                settled.append((job, next_step))
+                outcomes.append(_outcome(job, result, next_step))
+            # What came in together is written together: one transaction, whatever the count.
+            _record(outcomes, retries)
+            settled += [(o.job, o.next_step) for o in outcomes]
+            for job, _, backoff in retries:
+                running[pool.submit(_send, job.row, whatsapp, email, deadline, backoff, sleep)] = job
+            top_up()
     finally:
+        late = []
         for future, job in running.items():
             # Cancelled: it never started, so nothing went out. Otherwise it is on its way.
             started = not future.cancel()
-            late = _late(started)
             next_step = Next.UNKNOWN if started else Next.RETRY_LATER
-            _settle(job, late, next_step, later=0)
-            settled.append((job, next_step))
-        pool.shutdown(wait=False, cancel_futures=True)
+            late.append(_outcome(job, _late(started), next_step, later=0))
+        late += [_outcome(job, _late(False), Next.RETRY_LATER, later=0) for job in waiting]
+        _record(late, [])
+        settled += [(o.job, o.next_step) for o in late]
     return settled
+
+
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's sending threads, kept between requests (starting 20 threads per event
+    costs the fan-out more than it should). Sized for a few events at once; a send stuck past
+    the time bound holds one thread, never a new one per event."""
+    size = settings.WHATSAPP_MAX_WORKERS * POOL_EVENTS
+    if size not in _pools:
+        _pools[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="notify")
+    return _pools[size]
 
 
 def _fits(backoff: float, deadline: float) -> bool:
@@ -222,93 +266,157 @@ def _late(started: bool) -> SendResult:
 
 # --- Writing outcomes ---------------------------------------------------------------------------------
 
-OUTCOME_STATUS = {
-    Next.UNKNOWN: S.UNKNOWN,
-    Next.NEVER: S.FAILED,
-    Next.RETRY_LATER: S.QUEUED,
-}
+OUTCOME_STATUS = {Next.UNKNOWN: S.UNKNOWN, Next.NEVER: S.FAILED, Next.RETRY_LATER: S.QUEUED}
 
 
-def _retry(job: Job, result: SendResult) -> None:
-    """The attempt failed in a way worth repeating now: close it, open the next one."""
-    _finish_attempt(job.attempt, result, S.FAILED)
-    job.retries += 1
-    job.row.attempt_count += 1
-    NotificationLog.objects.filter(pk=job.row.pk, claim=job.claim).update(
-        attempt_count=F("attempt_count") + 1)
-    job.attempt = DeliveryAttempt.objects.create(notification=job.row, number=job.row.attempt_count)
+@dataclass
+class Outcome:
+    """What one attempt's answer makes of its notification."""
+
+    job: Job
+    result: SendResult
+    next_step: Next
+    status: str
+    error: str
+    wamid: str
+    due: datetime | None
 
 
-def _settle(job: Job, result: SendResult, next_step: Next, *, later: int | None = None) -> None:
-    """Write an attempt's outcome onto its row; an error here is logged and left on the row."""
-    try:
-        with transaction.atomic():  # a savepoint: a failed write leaves the connection usable
-            _write_outcome(job, result, next_step, later)
-    except Exception as exc:  # noqa: BLE001  the row must still say something
-        logger.exception("Could not record the outcome of notification %s", job.row.pk)
-        NotificationLog.objects.filter(pk=job.row.pk, claim=job.claim, status=S.SENDING).update(
-            status=S.UNKNOWN, may_have_been_sent=True,
-            error_message=f"The answer could not be recorded ({type(exc).__name__}); the message "
-            "may have gone out. See the server log.")
-        return
-    _log_line(job.row, result, next_step)
-
-
-def _write_outcome(job: Job, result: SendResult, next_step: Next, later: int | None) -> None:
+def _outcome(job: Job, result: SendResult, next_step: Next, later: int | None = None) -> Outcome:
     wamid, note = result.message_id, ""
     if len(wamid) > WAMID_LENGTH:
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
-    if next_step == Next.DONE:
-        own = result.status
-    elif next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS:
-        own, next_step = S.FAILED, Next.NEVER
-    else:
-        own = OUTCOME_STATUS[next_step]
-    error = result.error_message or note
-    if own == S.QUEUED:
+    if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS:
+        next_step = Next.NEVER
+    status = result.status if next_step == Next.DONE else OUTCOME_STATUS[next_step]
+    error, due = result.error_message or note, None
+    if status == S.QUEUED:
         delay = LATER[min(job.row.attempt_count, len(LATER)) - 1] if later is None else later
         due = timezone.now() + timedelta(seconds=delay)
         error = f"{error} Next try after {timezone.localtime(due):%H:%M:%S}."
-    else:
-        due = None
-    _finish_attempt(job.attempt, result, own if own != S.QUEUED else S.FAILED, wamid, error)
-    reported_failed = Q(delivery_status=DeliveryStatus.FAILED)
-    if wamid:  # a failure report about an earlier attempt does not undo this one
-        reported_failed &= Q(provider_message_id__in=("", wamid))
-    changes = {
-        # What Meta's webhooks said while we waited outranks our own answer.
-        "status": Case(When(delivery_status__in=ARRIVED, then=Value(S.SENT)),
-                       When(reported_failed, then=Value(S.FAILED)), default=Value(own),
-                       output_field=CharField()),
-        "error_code": Case(When(delivery_status__in=ARRIVED, then=Value("")),
-                           When(reported_failed, then=F("error_code")),
-                           default=Value(result.error_code), output_field=CharField()),
-        "error_message": Case(When(delivery_status__in=ARRIVED, then=Value(note)),
-                              When(reported_failed, then=F("error_message")),
-                              default=Value(error), output_field=TextField()),
-        "http_status": result.http_status,
-        "may_have_been_sent": own == S.UNKNOWN,
-        "next_attempt_at": due,
-        "claim": "" if own == S.QUEUED else job.claim,
-    }
-    if wamid:
-        changes["provider_message_id"] = wamid
-    if own == S.SENT:
-        changes["sent_at"] = timezone.now()
-    # Our claim, still SENDING (or UNKNOWN: the recovery pass gave up on us, and we now know).
-    NotificationLog.objects.filter(pk=job.row.pk, claim=job.claim,
-                                   status__in=(S.SENDING, S.UNKNOWN)).update(**changes)
-    job.row.status, job.row.error_message = own, error
+    return Outcome(job, result, next_step, status, error, wamid, due)
 
 
-def _finish_attempt(attempt: DeliveryAttempt, result: SendResult, status: str,
-                    wamid: str | None = None, error: str | None = None) -> None:
-    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-        status=status, finished_at=timezone.now(),
-        provider_message_id=result.message_id[:WAMID_LENGTH] if wamid is None else wamid,
-        http_status=result.http_status, error_code=result.error_code,
-        error_message=result.error_message if error is None else error,
-        may_have_gone_out=status == S.UNKNOWN)
+def _record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]) -> None:
+    """Write answers onto their attempts and notifications. An error here is logged with its
+    traceback and left on the rows it concerns, which never stay silently SENDING."""
+    if not outcomes and not retries:
+        return
+    try:
+        # Inside a caller's transaction, a savepoint keeps a failed write from spoiling it.
+        with transaction.atomic() if connection.in_atomic_block else nullcontext():
+            _write(outcomes, retries)
+    except Exception as exc:  # noqa: BLE001  the rows must still say something
+        logger.exception("Could not record the outcome of notifications %s",
+                         [o.job.row.pk for o in outcomes] + [job.row.pk for job, _, _ in retries])
+        jobs = [o.job for o in outcomes] + [job for job, _, _ in retries]
+        NotificationLog.objects.filter(
+            pk__in=[job.row.pk for job in jobs], claim=jobs[0].claim, status=S.SENDING,
+        ).update(status=S.UNKNOWN, may_have_been_sent=True,
+                 error_message=f"The answer could not be recorded ({type(exc).__name__}); the "
+                 "message may have gone out. See the server log.")
+        retries.clear()  # never send again what could not be recorded
+        return
+    for o in outcomes:
+        _log_line(o.job.row, o.result, o.next_step)
+
+
+def _write(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]) -> None:
+    now = timezone.now()
+    attempts = [_attempt(o.job, o.result, S.FAILED if o.status == S.QUEUED else o.status,
+                         o.wamid, o.error, now) for o in outcomes]
+    attempts += [_attempt(job, result, S.FAILED, result.message_id[:WAMID_LENGTH],
+                          result.error_message, now) for job, result, _ in retries]
+    with connection.cursor() as cursor, _answers_transaction(cursor):
+        cursor.execute(*_add_attempts(attempts))
+        if outcomes:
+            cursor.execute(*_settle(outcomes, now))
+        if retries:
+            NotificationLog.objects.filter(pk__in=[job.row.pk for job, _, _ in retries]).update(
+                attempt_count=F("attempt_count") + 1)
+    for o in outcomes:
+        o.job.row.status, o.job.row.error_message = o.status, o.error
+    for job, _, _ in retries:
+        job.retries += 1
+        job.row.attempt_count += 1
+        job.started = now
+
+
+@contextmanager
+def _answers_transaction(cursor):
+    """On PostgreSQL, outside any transaction of the caller's: the writes travel in one pipeline
+    (one round trip) inside a transaction whose commit does not wait for the disk. Were
+    PostgreSQL itself to crash in that instant and lose it, the row would still read SENDING and
+    the recovery pass would call it UNKNOWN, which is true. Claims and intents always wait for
+    the disk: losing one of those could send a message twice, or not at all."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    try:
+        with connection.connection.pipeline():
+            cursor.execute("BEGIN")
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            yield
+            cursor.execute("COMMIT")
+    except Exception:
+        cursor.execute("ROLLBACK")  # or the connection stays in the failed transaction
+        raise
+
+
+def _attempt(job: Job, result: SendResult, status: str, wamid: str, error: str, now) -> tuple:
+    return (job.row.pk, job.row.attempt_count, status, job.started, now, wamid,
+            result.http_status, result.error_code, error, status == S.UNKNOWN)
+
+
+# Plain SQL, one statement run for many rows: this is the fan-out's hot path, and the ORM's
+# per-row CASE expressions cost more CPU than the sends themselves.
+# Plain SQL, one statement for all the answers gathered: this is the fan-out's hot path, where
+# the ORM's per-row statements (or CASE expressions) cost more CPU than the sends themselves.
+
+def _add_attempts(attempts: list[tuple]) -> tuple[str, list]:
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(attempts))
+    return (f"INSERT INTO {DeliveryAttempt._meta.db_table} (notification_id, number, status, "
+            "started_at, finished_at, provider_message_id, http_status, error_code, error_message, "
+            f"may_have_gone_out) VALUES {rows}", [value for row in attempts for value in row])
+
+
+def _cast(column: str, pg_type: str) -> str:
+    # PostgreSQL types a VALUES column from its values: all NULL would make it text.
+    return f"CAST({column} AS {pg_type})" if connection.vendor == "postgresql" else column
+
+
+def _settle(outcomes: list[Outcome], now) -> tuple[str, list]:
+    """Each row still ours (SENDING under our claim; or UNKNOWN: the recovery pass gave up on
+    us, and now we know) takes its answer. What Meta's webhooks said while we waited outranks
+    it: an arrival makes it SENT; a failure report about this very message (same wamid, or none
+    known) makes it FAILED."""
+    arrived = "n.delivery_status IN ({})".format(", ".join(f"'{step}'" for step in ARRIVED))
+    reported_failed = (f"n.delivery_status = '{DeliveryStatus.FAILED}' AND "
+                       "(v.wamid = '' OR n.provider_message_id IN ('', v.wamid))")
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(outcomes))
+    values = []
+    for o in outcomes:
+        values += [o.job.row.pk, o.status, o.result.error_code, o.error, o.result.http_status,
+                   o.status == S.UNKNOWN, o.due, "" if o.status == S.QUEUED else o.job.claim,
+                   o.wamid, now if o.status == S.SENT else None]
+    sql = f"""
+WITH v (id, status, code, error, http, unknown, due, claim, wamid, sent_at) AS (VALUES {rows})
+UPDATE {NotificationLog._meta.db_table} AS n
+SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S.FAILED}'
+                  ELSE v.status END,
+    error_code = CASE WHEN {arrived} THEN '' WHEN {reported_failed} THEN n.error_code
+                      ELSE v.code END,
+    error_message = CASE WHEN {arrived} THEN '' WHEN {reported_failed} THEN n.error_message
+                         ELSE v.error END,
+    http_status = {_cast("v.http", "smallint")},
+    may_have_been_sent = v.unknown,
+    next_attempt_at = {_cast("v.due", "timestamptz")},
+    claim = v.claim,
+    provider_message_id = CASE WHEN v.wamid = '' THEN n.provider_message_id ELSE v.wamid END,
+    sent_at = COALESCE({_cast("v.sent_at", "timestamptz")}, n.sent_at)
+FROM v
+WHERE n.id = v.id AND n.claim = %s AND n.status IN ('{S.SENDING}', '{S.UNKNOWN}')"""
+    return sql, values + [outcomes[0].job.claim]
 
 
 def _log_line(row: NotificationLog, result: SendResult, next_step: Next) -> None:

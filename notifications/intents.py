@@ -18,29 +18,34 @@ from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
 
 
-def record(ticket_event: TicketEvent) -> list[int]:
-    """Create the event's notifications (QUEUED); return their ids."""
+def record(ticket_event: TicketEvent) -> list[NotificationLog]:
+    """Create the event's notifications (QUEUED) and return them."""
     ticket = ticket_event.ticket
     recipients = recipients_for(ticket=ticket, event=ticket_event.event,
                                 actor_id=ticket_event.actor_id)
     facts = ticket_facts(ticket)
     now = timezone.now()
+    wanted = channels()
+    spec = templates.templates()[ticket_event.event] if Channel.WHATSAPP in wanted else None
+    texts = {}  # by party: every admin reads the same text
     rows = []
     for recipient in recipients:
         user = recipient.user
-        text = render(ticket_event.event, recipient.party, facts)
+        if recipient.party not in texts:
+            texts[recipient.party] = render(ticket_event.event, recipient.party, facts)
+        text = texts[recipient.party]
         base = dict(ticket=ticket, ticket_event=ticket_event, event=ticket_event.event,
                     recipient=user, next_attempt_at=now)
-        if Channel.WHATSAPP in channels():
+        if spec is not None:
             template = templates.template_for(ticket_event.event, facts, ticket_id=ticket.pk,
-                                              recipient_name=display_name(user))
+                                              recipient_name=display_name(user), spec=spec)
             as_template = templates.use_template(
                 mode=settings.WHATSAPP_MESSAGE_MODE,
                 last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now)
             rows.append(_whatsapp_row(base, user.profile.whatsapp_number, text, template, as_template))
-        if Channel.EMAIL in channels():
+        if Channel.EMAIL in wanted:
             rows.append(_email_row(base, user, text))
-    return [row.pk for row in NotificationLog.objects.bulk_create(rows)]
+    return NotificationLog.objects.bulk_create(rows)
 
 
 def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:

@@ -7,6 +7,7 @@ by a sender), then SENT, FAILED, SKIPPED or UNKNOWN.
 """
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from tickets.models import Ticket, TicketEventType
 
@@ -149,7 +150,7 @@ class DeliveryAttempt(models.Model):
     status = models.CharField(
         max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.SENDING
     )
-    started_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField("message id", max_length=WAMID_LENGTH, blank=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -40,16 +40,16 @@ ABANDONED = (
 def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
     """Write the event's notifications now, in the caller's transaction; send them once it
     commits, never if it rolls back."""
-    ids = intents.record(ticket_event)
-    if ids:
+    rows = intents.record(ticket_event)
+    if rows:
         # `robust`: an unexpected error there is logged with its traceback, never turned into a
         # 500 for a committed ticket change; the rows stay QUEUED for the recovery pass.
-        transaction.on_commit(_after_commit(ids), robust=True)
+        transaction.on_commit(_after_commit(rows), robust=True)
 
 
-def _after_commit(ids: list[int]) -> Callable[[], None]:
+def _after_commit(rows: list[NotificationLog]) -> Callable[[], None]:
     def deliver_ticket_notifications() -> None:  # a named function: Django logs its name
-        delivery.deliver(ids)
+        delivery.deliver([row.pk for row in rows], known=rows)
 
     return deliver_ticket_notifications
 
@@ -57,7 +57,7 @@ def _after_commit(ids: list[int]) -> Callable[[], None]:
 def deliver_event(ticket_event_id: int, *, sleep: Callable[[float], None] = time.sleep) -> list[NotificationLog]:
     """Send whatever of one event's notifications is due (what the after-commit hook does)."""
     ids = NotificationLog.objects.filter(ticket_event_id=ticket_event_id).values_list("pk", flat=True)
-    return delivery.deliver(list(ids), sleep=sleep)
+    return list(delivery.deliver(list(ids), sleep=sleep))
 
 
 # --- Resending --------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ def resend(
                  may_have_been_sent=False, **_fresh_message(row, now))
         if changed:
             queued.append(row.pk)
-    return delivery.deliver(queued, sleep=sleep)
+    return list(delivery.deliver(queued, sleep=sleep))
 
 
 def _fresh_message(row: NotificationLog, now) -> dict:
@@ -130,11 +130,19 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     are sent. Safe to run from several hosts at once: every step is a conditional update."""
     now = timezone.now()
     stale = Q(status=S.SENDING, claimed_at__lt=now - lease)
-    stale_ids = list(NotificationLog.objects.filter(stale).values_list("pk", flat=True)[:batch])
-    abandoned = NotificationLog.objects.filter(stale, pk__in=stale_ids).update(
-        status=S.UNKNOWN, may_have_been_sent=True, error_message=ABANDONED)
-    DeliveryAttempt.objects.filter(notification_id__in=stale_ids, status=S.SENDING).update(
-        status=S.UNKNOWN, finished_at=now, may_have_gone_out=True, error_message=ABANDONED)
+    with transaction.atomic():
+        # Another pass working on a row already has it: skipped, never waited for (deadlocks).
+        stale_ids = list(NotificationLog.objects.select_for_update(skip_locked=True).filter(stale)
+                         .order_by("pk").values_list("pk", flat=True)[:batch])
+        rows = list(NotificationLog.objects.filter(pk__in=stale_ids)
+                    .values_list("pk", "attempt_count", "claimed_at"))
+        abandoned = NotificationLog.objects.filter(stale, pk__in=stale_ids).update(
+            status=S.UNKNOWN, may_have_been_sent=True, error_message=ABANDONED)
+        # The attempt the dead process never recorded (unless it got as far as that).
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(notification_id=pk, number=number, status=S.UNKNOWN, started_at=since,
+                            finished_at=now, may_have_gone_out=True, error_message=ABANDONED)
+            for pk, number, since in rows], ignore_conflicts=True)
     due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
-    return Recovery(abandoned, delivery.deliver(due, sleep=sleep))
+    return Recovery(abandoned, list(delivery.deliver(due, sleep=sleep)))

@@ -99,9 +99,11 @@ def templates() -> dict[str, TemplateSpec]:
     return result
 
 
-def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_name: str) -> Template:
-    """The template message for `event`, its parameters filled from the ticket."""
-    spec = templates()[event]
+def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_name: str,
+                 spec: TemplateSpec | None = None) -> Template:
+    """The template message for `event`, its parameters filled from the ticket (`spec`: the
+    event's entry of templates(), when the caller already has it)."""
+    spec = spec or templates()[event]
     values = {**facts.__dict__, "ticket_id": str(ticket_id), "recipient_name": recipient_name}
     return Template(spec.name, spec.language, [clean_param(str(values[p])) for p in spec.params])
 

@@ -5,6 +5,7 @@ one notification (its first row, now holding the latest attempt's outcome) with 
 DeliveryAttempt per former row; the later rows of a chain are then removed.
 """
 import django.db.models.deletion
+import django.utils.timezone
 from django.db import migrations, models
 
 STATUSES = [("QUEUED", "Queued"), ("SENDING", "Sending"), ("SENT", "Sent"), ("FAILED", "Failed"),
@@ -32,7 +33,7 @@ def chains_to_attempts(apps, schema_editor):
         for number, step in enumerate(chain, 1):
             attempts.append(Attempt(
                 notification_id=pk, number=number, status=step.status,
-                finished_at=step.created_at, provider_message_id=step.provider_message_id,
+                started_at=step.created_at, finished_at=step.created_at, provider_message_id=step.provider_message_id,
                 http_status=step.http_status, error_code=step.error_code,
                 error_message=step.error_message, may_have_gone_out=step.may_have_been_sent))
         last = chain[-1]
@@ -49,7 +50,6 @@ def chains_to_attempts(apps, schema_editor):
     Attempt.objects.bulk_create(attempts, batch_size=1000)
     for start in range(0, len(repeats), 1000):
         Log.objects.filter(pk__in=repeats[start:start + 1000]).delete()
-    Attempt.objects.update(started_at=models.F("finished_at"))
 
 
 class Migration(migrations.Migration):
@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("number", models.PositiveSmallIntegerField()),
                 ("status", models.CharField(choices=STATUSES, default="SENDING", max_length=16)),
-                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("finished_at", models.DateTimeField(blank=True, null=True)),
                 ("provider_message_id", models.CharField(blank=True, max_length=255, verbose_name="message id")),
                 ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),

@@ -28,7 +28,7 @@ def queued(cast, sender, monkeypatch):
 
     for n in range(5):
         make_admin(username=f"extra_admin_{n}")
-    monkeypatch.setattr(services, "_after_commit", lambda ids: lambda: None)
+    monkeypatch.setattr(services, "_after_commit", lambda rows: lambda: None)
     ticket = ticket_create(client=cast.client, title="T", description="D", project_name="P")
     monkeypatch.undo()
     rows = list(NotificationLog.objects.filter(ticket=ticket, event=E.TICKET_CREATED))
@@ -38,14 +38,14 @@ def queued(cast, sender, monkeypatch):
 
 def test_twenty_deliverers_of_the_same_rows_send_each_once(queued, sender):
     ids = [row.pk for row in queued]
-    all_at_once(THREADS, lambda: delivery.deliver(ids))
+    assert len(all_at_once(THREADS, lambda: list(delivery.deliver(ids)))) == THREADS  # none raised
     assert sorted(call.to for call in sender.calls) == sorted(row.to for row in queued)
     for row in NotificationLog.objects.filter(pk__in=ids):
         assert (row.status, row.attempt_count, row.attempts.count()) == (S.SENT, 1, 1)
 
 
 def test_twenty_recovery_passes_at_once_send_each_once(queued, sender):
-    all_at_once(THREADS, lambda: services.recover())
+    assert len(all_at_once(THREADS, lambda: services.recover())) == THREADS  # none raised
     assert sorted(call.to for call in sender.calls) == sorted(row.to for row in queued)
     assert set(NotificationLog.objects.values_list("status", flat=True)) == {S.SENT}
 
@@ -64,7 +64,25 @@ def test_twenty_resends_of_one_failed_row_send_once(cast, ticket_in, sender, not
         # Each admin acts on the row as their own page showed it.
         return services.resend([NotificationLog.objects.get(pk=row.pk)])
 
-    all_at_once(THREADS, resend)
+    assert len(all_at_once(THREADS, resend)) == THREADS  # none raised
     assert len(sender.calls) - calls_before == 1
     row.refresh_from_db()
     assert (row.status, row.attempt_count) == (S.SENT, 2)
+
+
+def test_a_failed_answer_write_on_postgresql_leaves_the_row_unknown_and_the_connection_usable(
+        queued, sender, monkeypatch):
+    """Outside any transaction the answers travel in one pipelined transaction of their own; a
+    failure there must roll it back, say so on the row, and leave the connection working."""
+    settle = delivery._settle
+
+    def broken(outcomes, now):
+        sql, values = settle(outcomes, now)
+        return sql.replace("claim = v.claim,", "claim = v.claim, no_such_column = 1,"), values
+
+    monkeypatch.setattr(delivery, "_settle", broken)
+    ids = [row.pk for row in queued]
+    delivery.deliver(ids)
+    rows = NotificationLog.objects.filter(pk__in=ids)
+    assert {row.status for row in rows} == {S.UNKNOWN}
+    assert all("could not be recorded (UndefinedColumn)" in row.error_message for row in rows)

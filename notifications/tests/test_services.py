@@ -89,13 +89,28 @@ def test_sends_of_one_event_overlap_and_rows_are_written_by_the_caller(
     assert NotificationLog.objects.filter(event=E.TICKET_CREATED).count() == 20
 
 
-def test_the_pool_is_bounded(cast, ticket_in, settings, sender, notify):
+def test_an_event_sends_at_most_max_workers_at_once(cast, ticket_in, settings, notify, use_sender):
     settings.WHATSAPP_MAX_WORKERS = 2
     for n in range(6):
         make_admin(username=f"extra_admin_{n}")
+
+    class Counting(FakeWhatsAppSender):
+        in_flight = most = 0
+
+        def _answer(self, *args):
+            with self._lock:
+                Counting.in_flight += 1
+                Counting.most = max(Counting.most, Counting.in_flight)
+            try:
+                return super()._answer(*args)
+            finally:
+                with self._lock:
+                    Counting.in_flight -= 1
+
+    sender = use_sender(Counting())
     ticket = ticket_in(TicketStatus.NEW)
     notify(ticket, E.TICKET_CREATED)
-    assert len({call.thread for call in sender.calls}) <= 2
+    assert len(sender.calls) == 7 and Counting.most <= 2
     assert NotificationLog.objects.filter(status=NotificationStatus.SENT,
                                           event=E.TICKET_CREATED).count() == 7
 
