@@ -34,7 +34,10 @@ PG_DB = "incident_bench"
 APP_SECRET = "bench-app-secret"
 PASSWORD = "bench-pass"
 
-SIM_PORT, FAST_PORT, SEQ_PORT, CONSOLE_PORT = 9100, 8101, 8102, 8103
+SIM_PORT, FAST_PORT, SEQ_PORT, CONSOLE_PORT, BASE_PORT = 9100, 8101, 8102, 8103, 8104
+# An earlier commit to run beside this one in the fan-out, e.g. BENCH_BASELINE=9a4120d (the last
+# before the notification ledger): its figures land in the same table, taken in the same run.
+BASELINE = os.environ.get("BENCH_BASELINE", "")
 LATENCY_MS = 100
 FANOUT_RECIPIENTS = (1, 5, 20, 50)
 FANOUT_REPEATS = int(os.environ.get("BENCH_FANOUT_REPEATS", 10))
@@ -67,14 +70,14 @@ def graph_env(**extra: str) -> dict:
             "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{SIM_PORT}", **extra}
 
 
-def manage(env: dict, *args: str) -> None:
+def manage(env: dict, *args: str, root: Path = ROOT) -> None:
     # The console-mode warning is expected here; the app's own output goes to artifacts/bench.
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True,
+    subprocess.run([PYTHON, "manage.py", *args], cwd=root, env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def seed(env: dict, step: str, argument: int) -> dict:
-    done = subprocess.run([PYTHON, "bench/seed.py", step, str(argument)], cwd=ROOT, env=env,
+def seed(env: dict, step: str, argument: int, root: Path = ROOT) -> dict:
+    done = subprocess.run([PYTHON, "bench/seed.py", step, str(argument)], cwd=root, env=env,
                           capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"bench/seed.py {step} failed:\n{done.stderr[-3000:]}")
@@ -82,9 +85,9 @@ def seed(env: dict, step: str, argument: int) -> dict:
 
 
 @contextmanager
-def process(name: str, command: list[str], env: dict, ready_url: str):
+def process(name: str, command: list[str], env: dict, ready_url: str, root: Path = ROOT):
     log = open(OUT / f"{name}.log", "w")
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     try:
         deadline = time.monotonic() + 60
@@ -103,12 +106,37 @@ def process(name: str, command: list[str], env: dict, ready_url: str):
         log.close()
 
 
-def gunicorn(name: str, port: int, env: dict, workers: int = 2):
+def gunicorn(name: str, port: int, env: dict, workers: int = 2, root: Path = ROOT):
     env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers),
            "GUNICORN_THREADS": "4"}
     command = [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py",
                "--access-logfile", "/dev/null", "Incident.wsgi:application"]
-    return process(name, command, env, f"http://127.0.0.1:{port}/healthz")
+    return process(name, command, env, f"http://127.0.0.1:{port}/healthz", root)
+
+
+@contextmanager
+def baseline(env: dict):
+    """BENCH_BASELINE checked out beside this tree, on a database of its own, serving the same
+    simulator: yields (base URL, env, root), or None when no baseline was asked for."""
+    if not BASELINE:
+        yield None
+        return
+    root = Path(tempfile.mkdtemp(prefix="incident-baseline-")) / "tree"
+    subprocess.run(["git", "worktree", "add", "--detach", str(root), BASELINE], cwd=ROOT,
+                   check=True, capture_output=True)
+    pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}_base")
+    pg_admin(f"CREATE DATABASE {PG_DB}_base")
+    base_env = {**env, "DATABASE_URL": PG_SERVER.rsplit("/", 1)[0] + f"/{PG_DB}_base",
+                **graph_env()}
+    try:
+        manage(base_env, "migrate", "--noinput", root=root)
+        seed(base_env, "users", max(FANOUT_RECIPIENTS), root=root)
+        with gunicorn("app-baseline", BASE_PORT, base_env, workers=1, root=root):
+            yield f"http://127.0.0.1:{BASE_PORT}", base_env, root
+    finally:
+        pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}_base WITH (FORCE)")
+        subprocess.run(["git", "worktree", "remove", "--force", str(root)], cwd=ROOT,
+                       capture_output=True)
 
 
 # --- Databases -------------------------------------------------------------------------------------
@@ -170,13 +198,19 @@ def fanout(env: dict) -> dict:
     # pooled Graph connections warm between requests (with two, either may start cold).
     with gunicorn("app-concurrent", FAST_PORT, {**env, **graph_env()}, workers=1), \
             gunicorn("app-sequential", SEQ_PORT, {**env, **graph_env(WHATSAPP_MAX_WORKERS="1")},
-                     workers=1):
+                     workers=1), baseline(env) as base:
+        servers = {"concurrent": f"http://127.0.0.1:{FAST_PORT}",
+                   "sequential": f"http://127.0.0.1:{SEQ_PORT}"}
+        if base:
+            servers["baseline"] = base[0]
         for count in FANOUT_RECIPIENTS:
             seed(env, "admins", count)
-            latencies = creates({"concurrent": f"http://127.0.0.1:{FAST_PORT}",
-                                 "sequential": f"http://127.0.0.1:{SEQ_PORT}"}, FANOUT_REPEATS)
+            if base:
+                seed(base[1], "admins", count, root=base[2])
+            latencies = creates(servers, FANOUT_REPEATS)
             results[count] = {name: summary(values) for name, values in latencies.items()}
-            expected += 2 * count * (FANOUT_REPEATS + 1)  # both servers, warm-up included
+            # Both of this tree's servers share the database; the baseline has its own.
+            expected += 2 * count * (FANOUT_REPEATS + 1)  # warm-up included
             sent = seed(env, "counts", 0)["sent_through_simulator"]
             if sent != expected:
                 raise RuntimeError(f"{sent} messages went through the simulator, not {expected}")
@@ -291,6 +325,7 @@ def main() -> int:
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
     results["seconds"] = time.monotonic() - started
     results["max_workers"] = max_workers()
+    results["baseline"] = BASELINE
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
     from report import write_report
 

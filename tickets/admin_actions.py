@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from accounts.models import Role
 from Incident.errors import ApplicationError
 from tickets import services
+from tickets.transitions import Action
 
 User = get_user_model()
 
@@ -24,7 +25,7 @@ class RejectForm(forms.Form):
                              help_text="Sent to the client with the rejection.")
 
 
-def _apply(modeladmin, request, queryset, action: str, **inputs) -> None:
+def _apply(modeladmin, request, queryset, action: Action, **inputs) -> None:
     done, refused = [], []
     for ticket in queryset.order_by("pk"):
         try:
@@ -38,7 +39,7 @@ def _apply(modeladmin, request, queryset, action: str, **inputs) -> None:
         modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
 
 
-def _with_form(modeladmin, request, queryset, *, action: str, form_class, title: str, to_inputs):
+def _with_form(modeladmin, request, queryset, *, action: Action, form_class, title: str, to_inputs):
     """An action that first asks for its input on an intermediate page."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
@@ -55,24 +56,24 @@ def _with_form(modeladmin, request, queryset, *, action: str, form_class, title:
 
 @admin.action(description="Open selected tickets")
 def open_tickets(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, "open")
+    _apply(modeladmin, request, queryset, Action.OPEN)
 
 
 @admin.action(description="Close selected tickets")
 def close_tickets(modeladmin, request, queryset):
-    _apply(modeladmin, request, queryset, "close")
+    _apply(modeladmin, request, queryset, Action.CLOSE)
 
 
 @admin.action(description="Assign selected tickets to a developer…")
 def assign_tickets(modeladmin, request, queryset):
-    return _with_form(modeladmin, request, queryset, action="assign", form_class=AssignForm,
+    return _with_form(modeladmin, request, queryset, action=Action.ASSIGN, form_class=AssignForm,
                       title="Assign tickets to a developer",
                       to_inputs=lambda data: {"developer_id": data["developer"].pk})
 
 
 @admin.action(description="Reject selected tickets…")
 def reject_tickets(modeladmin, request, queryset):
-    return _with_form(modeladmin, request, queryset, action="reject", form_class=RejectForm,
+    return _with_form(modeladmin, request, queryset, action=Action.REJECT, form_class=RejectForm,
                       title="Reject tickets", to_inputs=lambda data: {"reason": data["reason"]})
 
 

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from accounts.serializers import UserSummarySerializer
 from Incident.serializers import StrictModelSerializer, StrictSerializer
 from tickets import transitions
+from tickets.transitions import Action
 from tickets.models import Ticket, TicketEvent
 from tickets.selectors import allowed_actions_for
 
@@ -90,10 +91,10 @@ class RejectSerializer(StrictSerializer):
 
 
 ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
-    "open": NoBodySerializer,
-    "assign": AssignSerializer,
-    "start": NoBodySerializer,
-    "finish": FinishSerializer,
-    "close": NoBodySerializer,
-    "reject": RejectSerializer,
+    Action.OPEN: NoBodySerializer,
+    Action.ASSIGN: AssignSerializer,
+    Action.START: NoBodySerializer,
+    Action.FINISH: FinishSerializer,
+    Action.CLOSE: NoBodySerializer,
+    Action.REJECT: RejectSerializer,
 }

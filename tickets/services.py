@@ -16,6 +16,7 @@ from accounts.selectors import active_developer, role_of
 from Incident.errors import InvalidInput
 from notifications.services import schedule_ticket_notifications
 from tickets import transitions
+from tickets.transitions import Action
 from tickets.errors import (
     ActionNotPermitted,
     EditNotAllowed,
@@ -147,7 +148,7 @@ def ticket_transition(
     *,
     ticket_id: int,
     actor: AbstractBaseUser,
-    action: str,
+    action: Action,
     developer_id: int | None = None,
     resolution: str = "",
     reason: str = "",
@@ -174,7 +175,7 @@ def ticket_transition(
     return ticket
 
 
-def ensure_action_allowed(*, ticket: Ticket, actor: AbstractBaseUser, action: str) -> None:
+def ensure_action_allowed(*, ticket: Ticket, actor: AbstractBaseUser, action: Action) -> None:
     """Raise 403 if `action` is never the actor's to take, 409 if the status does not allow it."""
     move = transitions.TRANSITIONS[action]
     who = parties_of(user=actor, ticket=ticket)
@@ -189,10 +190,10 @@ def ensure_action_allowed(*, ticket: Ticket, actor: AbstractBaseUser, action: st
 
 
 def _apply_action_input(
-    ticket: Ticket, *, action: str, developer_id: int | None, resolution: str, reason: str
+    ticket: Ticket, *, action: Action, developer_id: int | None, resolution: str, reason: str
 ) -> tuple[list[str], str]:
     """Set the fields an action carries; return the fields changed and the history note."""
-    if action == "assign":
+    if action == Action.ASSIGN:
         developer = active_developer(user_id=developer_id) if developer_id is not None else None
         if developer is None:
             raise InvalidInput(
@@ -202,10 +203,10 @@ def _apply_action_input(
             raise InvalidInput("developer", f"{developer.username} is already assigned to this ticket.")
         ticket.assigned_developer = developer
         return ["assigned_developer"], f"Assigned to {developer.username}"
-    if action == "finish":
+    if action == Action.FINISH:
         ticket.resolution = resolution
         return ["resolution"], resolution
-    if action == "reject":
+    if action == Action.REJECT:
         ticket.rejection_reason = reason
         return ["rejection_reason"], reason
     return [], ""

@@ -10,6 +10,20 @@ from tickets.models import TicketEventType as Event
 from tickets.models import TicketStatus as S
 
 
+class Action(str, Enum):
+    """The lifecycle actions, as they appear in URLs (`POST /api/tickets/{id}/<action>/`)."""
+
+    OPEN = "open"
+    ASSIGN = "assign"
+    START = "start"
+    FINISH = "finish"
+    CLOSE = "close"
+    REJECT = "reject"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class Party(str, Enum):
     """How a user stands towards one ticket."""
 
@@ -20,31 +34,32 @@ class Party(str, Enum):
 
 @dataclass(frozen=True)
 class Transition:
-    action: str
+    action: Action
     sources: frozenset[S]
     target: S
     parties: frozenset[Party]
     event: Event
 
 
-def _t(action: str, sources: set[S], target: S, parties: set[Party], event: Event) -> Transition:
+def _t(action: Action, sources: set[S], target: S, parties: set[Party], event: Event) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(parties), event)
 
 
-TRANSITIONS: dict[str, Transition] = {
+A = Action
+TRANSITIONS: dict[Action, Transition] = {
     t.action: t
     for t in (
-        _t("open", {S.NEW}, S.OPENED, {Party.ADMIN}, Event.TICKET_OPENED),
-        _t("assign", {S.OPENED, S.ASSIGNED, S.IN_PROGRESS}, S.ASSIGNED, {Party.ADMIN},
+        _t(A.OPEN, {S.NEW}, S.OPENED, {Party.ADMIN}, Event.TICKET_OPENED),
+        _t(A.ASSIGN, {S.OPENED, S.ASSIGNED, S.IN_PROGRESS}, S.ASSIGNED, {Party.ADMIN},
            Event.DEVELOPER_ASSIGNED),
-        _t("start", {S.ASSIGNED}, S.IN_PROGRESS, {Party.ASSIGNED_DEVELOPER}, Event.WORK_STARTED),
-        _t("finish", {S.IN_PROGRESS}, S.FINISHED, {Party.ASSIGNED_DEVELOPER}, Event.WORK_FINISHED),
-        _t("close", {S.FINISHED}, S.CLOSED, {Party.ADMIN, Party.OWNER}, Event.TICKET_CLOSED),
-        _t("reject", {S.NEW, S.OPENED}, S.REJECTED, {Party.ADMIN}, Event.TICKET_REJECTED),
+        _t(A.START, {S.ASSIGNED}, S.IN_PROGRESS, {Party.ASSIGNED_DEVELOPER}, Event.WORK_STARTED),
+        _t(A.FINISH, {S.IN_PROGRESS}, S.FINISHED, {Party.ASSIGNED_DEVELOPER}, Event.WORK_FINISHED),
+        _t(A.CLOSE, {S.FINISHED}, S.CLOSED, {Party.ADMIN, Party.OWNER}, Event.TICKET_CLOSED),
+        _t(A.REJECT, {S.NEW, S.OPENED}, S.REJECTED, {Party.ADMIN}, Event.TICKET_REJECTED),
     )
 }
 
-ACTIONS: tuple[str, ...] = tuple(TRANSITIONS)
+ACTIONS: tuple[Action, ...] = tuple(TRANSITIONS)
 
 # Who may edit a ticket's details (PATCH), and in which statuses.
 EDITABLE_STATUSES: dict[Party, frozenset[S]] = {
@@ -72,7 +87,7 @@ def may_take(action: str, who: set[Party]) -> bool:
 
 def allowed_actions(status: str, who: set[Party]) -> list[str]:
     """The actions these parties may take on a ticket in `status`, in lifecycle order."""
-    return [t.action for t in TRANSITIONS.values() if status in t.sources and t.parties & who]
+    return [t.action.value for t in TRANSITIONS.values() if status in t.sources and t.parties & who]
 
 
 def may_edit(status: str, who: set[Party]) -> bool:
@@ -81,4 +96,4 @@ def may_edit(status: str, who: set[Party]) -> bool:
 
 def actions_from(status: str) -> list[str]:
     """Every action the lifecycle allows from `status`, whoever takes it."""
-    return [t.action for t in TRANSITIONS.values() if status in t.sources]
+    return [t.action.value for t in TRANSITIONS.values() if status in t.sources]

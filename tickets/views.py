@@ -13,6 +13,7 @@ from Incident.schema import errors
 from tickets import selectors, services
 from tickets.models import Ticket
 from tickets.filters import TicketFilter
+from tickets.transitions import Action
 from tickets.serializers import (
     ACTION_INPUTS,
     TicketDetailSerializer,
@@ -44,7 +45,7 @@ def idempotency_key(request) -> str:
     return key
 
 
-def _action_schema(action_name: str, summary: str):
+def _action_schema(action_name: Action, summary: str):
     return extend_schema(
         summary=summary,
         request=ACTION_INPUTS[action_name],
@@ -69,12 +70,12 @@ def _action_schema(action_name: str, summary: str):
         request=TicketInputSerializer,
         responses={200: TicketDetailSerializer, **errors(400, 401, 403, 404, 409)},
     ),
-    open=_action_schema("open", "Open a NEW ticket (ADMIN)"),
-    assign=_action_schema("assign", "Assign a developer (ADMIN)"),
-    start=_action_schema("start", "Start work (the assigned developer)"),
-    finish=_action_schema("finish", "Finish work (the assigned developer)"),
-    close=_action_schema("close", "Close a FINISHED ticket (ADMIN or the ticket's client)"),
-    reject=_action_schema("reject", "Reject a NEW or OPENED ticket with a reason (ADMIN)"),
+    open=_action_schema(Action.OPEN, "Open a NEW ticket (ADMIN)"),
+    assign=_action_schema(Action.ASSIGN, "Assign a developer (ADMIN)"),
+    start=_action_schema(Action.START, "Start work (the assigned developer)"),
+    finish=_action_schema(Action.FINISH, "Finish work (the assigned developer)"),
+    close=_action_schema(Action.CLOSE, "Close a FINISHED ticket (ADMIN or the ticket's client)"),
+    reject=_action_schema(Action.REJECT, "Reject a NEW or OPENED ticket with a reason (ADMIN)"),
 )
 class TicketViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -130,29 +131,29 @@ class TicketViewSet(
 
     @action(detail=True, methods=["post"])
     def open(self, request, pk=None):
-        return self._transition(request, pk, "open")
+        return self._transition(request, pk, Action.OPEN)
 
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        return self._transition(request, pk, "assign")
+        return self._transition(request, pk, Action.ASSIGN)
 
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        return self._transition(request, pk, "start")
+        return self._transition(request, pk, Action.START)
 
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
-        return self._transition(request, pk, "finish")
+        return self._transition(request, pk, Action.FINISH)
 
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
-        return self._transition(request, pk, "close")
+        return self._transition(request, pk, Action.CLOSE)
 
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._transition(request, pk, "reject")
+        return self._transition(request, pk, Action.REJECT)
 
-    def _transition(self, request, pk, action_name: str) -> Response:
+    def _transition(self, request, pk, action_name: Action) -> Response:
         ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
         # Refuse a move that is not the caller's, or not possible now, before judging its body:
         # "you may not reject" helps more than "reason is required". The service checks again

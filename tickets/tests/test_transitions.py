@@ -92,3 +92,12 @@ def test_allowed_actions(status, who, expected):
 )
 def test_may_edit(status, who, expected):
     assert transitions.may_edit(status, who) is expected
+
+
+def test_every_action_is_an_enum_member_with_one_transition():
+    from tickets.transitions import ACTIONS, TRANSITIONS, Action
+
+    assert set(TRANSITIONS) == set(Action) and ACTIONS == tuple(Action)
+    assert all(isinstance(t.action, Action) for t in TRANSITIONS.values())
+    # The enum's values are the URL segments clients already use.
+    assert [a.value for a in Action] == ["open", "assign", "start", "finish", "close", "reject"]
