@@ -84,161 +84,86 @@ def _replace(facts: TicketFacts, field: str, value: str) -> TicketFacts:
 # --- The texts ---------------------------------------------------------------------------------------
 
 
-def _admin_new_ticket(f: TicketFacts) -> str:
-    return (
-        "🎫 *New Ticket Created*\n\n"
-        f"*Client:* {f.client_name}\n"
-        f"*Title:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Priority:* {f.priority}\n"
-        f"*Category:* {f.category}\n\n"
-        "*Description:*\n"
-        f"{f.description}\n\n"
-        "Please review and assign this ticket.\n\n"
-        f"{ADMIN_FOOTER}"
-    )
+@dataclass(frozen=True)
+class Text:
+    """One message's shape: a title, the reader greeted by name, an opening line, the fields that
+    matter to them (label, TicketFacts field), blocks of free text, what happens next, a footer.
+    Parts are separated by a blank line, as in the setup guide."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]
+    closing: str
+    footer: str
+    greet: str = ""  # the TicketFacts field with the reader's name
+    opening: str = ""
+    blocks: tuple[tuple[str, str], ...] = ()
+    skip_empty_blocks: bool = False  # a resolution is optional; a description or reason is not
+
+    def __call__(self, f: TicketFacts) -> str:
+        parts = [self.title]
+        if self.greet:
+            parts.append(f"Hello {getattr(f, self.greet)},")
+        if self.opening:
+            parts.append(self.opening)
+        parts.append("\n".join(f"*{label}:* {getattr(f, name)}" for label, name in self.fields))
+        parts += [f"*{label}:*\n{getattr(f, name)}" for label, name in self.blocks
+                  if getattr(f, name) or not self.skip_empty_blocks]
+        return "\n\n".join([*parts, self.closing, self.footer])
 
 
-def _client_opened(f: TicketFacts) -> str:
-    return (
-        "✅ *Your Ticket Has Been Opened*\n\n"
-        f"Hello {f.client_name},\n\n"
-        "Your ticket has been acknowledged.\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Status:* {f.status}\n\n"
-        "We will assign a developer shortly.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
-
-def _developer_assigned(f: TicketFacts) -> str:
-    return (
-        "👨‍💻 *New Ticket Assigned to You*\n\n"
-        f"Hello {f.developer_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Priority:* {f.priority}\n"
-        f"*Category:* {f.category}\n"
-        f"*Client:* {f.client_name}\n\n"
-        "*Description:*\n"
-        f"{f.description}\n\n"
-        "Please start work on it when you are ready.\n\n"
-        f"{ADMIN_FOOTER}"
-    )
-
-
-def _client_assigned(f: TicketFacts) -> str:
-    return (
-        "👨‍💻 *A Developer Has Been Assigned*\n\n"
-        f"Hello {f.client_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Developer:* {f.developer_name}\n"
-        f"*Status:* {f.status}\n\n"
-        "We will let you know when work starts.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
-
-def _client_started(f: TicketFacts) -> str:
-    return (
-        "🛠️ *Work Has Started on Your Ticket*\n\n"
-        f"Hello {f.client_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Developer:* {f.developer_name}\n"
-        f"*Status:* {f.status}\n\n"
-        "We will let you know when it is finished.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
-
-def _resolution_block(f: TicketFacts) -> str:
-    if not f.resolution:
-        return ""
-    return f"*Resolution:*\n{f.resolution}\n\n"
-
-
-def _client_finished(f: TicketFacts) -> str:
-    return (
-        "🎉 *Work on Your Ticket Is Finished*\n\n"
-        f"Hello {f.client_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Developer:* {f.developer_name}\n"
-        f"*Status:* {f.status}\n\n"
-        f"{_resolution_block(f)}"
-        "Please check the result. You can close the ticket if all is well.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
-
-def _admin_finished(f: TicketFacts) -> str:
-    return (
-        "🏁 *Ticket Finished*\n\n"
-        f"*Client:* {f.client_name}\n"
-        f"*Title:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Priority:* {f.priority}\n"
-        f"*Developer:* {f.developer_name}\n\n"
-        f"{_resolution_block(f)}"
-        "Please review and close this ticket.\n\n"
-        f"{ADMIN_FOOTER}"
-    )
-
-
-def _client_closed(f: TicketFacts) -> str:
-    return (
-        "🔒 *Your Ticket Has Been Closed*\n\n"
-        f"Hello {f.client_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Status:* {f.status}\n\n"
-        "Thank you for your patience. If the problem comes back, please file a new ticket.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
-
-def _developer_closed(f: TicketFacts) -> str:
-    return (
-        "🔒 *Ticket Closed*\n\n"
-        f"Hello {f.developer_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Client:* {f.client_name}\n"
-        f"*Status:* {f.status}\n\n"
-        "The ticket is done. Thank you for your work on it.\n\n"
-        f"{ADMIN_FOOTER}"
-    )
-
-
-def _client_rejected(f: TicketFacts) -> str:
-    return (
-        "❌ *Your Ticket Has Been Rejected*\n\n"
-        f"Hello {f.client_name},\n\n"
-        f"*Ticket:* {f.title}\n"
-        f"*Project:* {f.project}\n"
-        f"*Status:* {f.status}\n\n"
-        "*Reason:*\n"
-        f"{f.rejection_reason}\n\n"
-        "If you think this is a mistake, please file a new ticket with more details.\n\n"
-        f"{CLIENT_FOOTER}"
-    )
-
+TICKET, PROJECT, STATUS = ("Ticket", "title"), ("Project", "project"), ("Status", "status")
+CLIENT, DEVELOPER = ("Client", "client_name"), ("Developer", "developer_name")
+PRIORITY, CATEGORY = ("Priority", "priority"), ("Category", "category")
+DESCRIPTION, RESOLUTION = ("Description", "description"), ("Resolution", "resolution")
 
 P = Party
 # Per event, who is told (in this order) and the text they read. Party.ADMIN means every active
 # admin, Party.OWNER the ticket's client, Party.ASSIGNED_DEVELOPER its developer. Edits of details
 # (TICKET_UPDATED) tell nobody.
 NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
-    E.TICKET_CREATED: ((P.ADMIN, _admin_new_ticket),),
-    E.TICKET_OPENED: ((P.OWNER, _client_opened),),
-    E.DEVELOPER_ASSIGNED: ((P.ASSIGNED_DEVELOPER, _developer_assigned), (P.OWNER, _client_assigned)),
-    E.WORK_STARTED: ((P.OWNER, _client_started),),
-    E.WORK_FINISHED: ((P.OWNER, _client_finished), (P.ADMIN, _admin_finished)),
-    E.TICKET_CLOSED: ((P.OWNER, _client_closed), (P.ASSIGNED_DEVELOPER, _developer_closed)),
-    E.TICKET_REJECTED: ((P.OWNER, _client_rejected),),
+    E.TICKET_CREATED: ((P.ADMIN, Text(
+        "🎫 *New Ticket Created*", (CLIENT, ("Title", "title"), PROJECT, PRIORITY, CATEGORY),
+        "Please review and assign this ticket.", ADMIN_FOOTER, blocks=(DESCRIPTION,))),),
+    E.TICKET_OPENED: ((P.OWNER, Text(
+        "✅ *Your Ticket Has Been Opened*", (TICKET, PROJECT, STATUS),
+        "We will assign a developer shortly.", CLIENT_FOOTER, greet="client_name",
+        opening="Your ticket has been acknowledged.")),),
+    E.DEVELOPER_ASSIGNED: (
+        (P.ASSIGNED_DEVELOPER, Text(
+            "👨‍💻 *New Ticket Assigned to You*", (TICKET, PROJECT, PRIORITY, CATEGORY, CLIENT),
+            "Please start work on it when you are ready.", ADMIN_FOOTER, greet="developer_name",
+            blocks=(DESCRIPTION,))),
+        (P.OWNER, Text(
+            "👨‍💻 *A Developer Has Been Assigned*", (TICKET, PROJECT, DEVELOPER, STATUS),
+            "We will let you know when work starts.", CLIENT_FOOTER, greet="client_name")),
+    ),
+    E.WORK_STARTED: ((P.OWNER, Text(
+        "🛠️ *Work Has Started on Your Ticket*", (TICKET, PROJECT, DEVELOPER, STATUS),
+        "We will let you know when it is finished.", CLIENT_FOOTER, greet="client_name")),),
+    E.WORK_FINISHED: (
+        (P.OWNER, Text(
+            "🎉 *Work on Your Ticket Is Finished*", (TICKET, PROJECT, DEVELOPER, STATUS),
+            "Please check the result. You can close the ticket if all is well.", CLIENT_FOOTER,
+            greet="client_name", blocks=(RESOLUTION,), skip_empty_blocks=True)),
+        (P.ADMIN, Text(
+            "🏁 *Ticket Finished*", (CLIENT, ("Title", "title"), PROJECT, PRIORITY, DEVELOPER),
+            "Please review and close this ticket.", ADMIN_FOOTER, blocks=(RESOLUTION,),
+            skip_empty_blocks=True)),
+    ),
+    E.TICKET_CLOSED: (
+        (P.OWNER, Text(
+            "🔒 *Your Ticket Has Been Closed*", (TICKET, PROJECT, STATUS),
+            "Thank you for your patience. If the problem comes back, please file a new ticket.",
+            CLIENT_FOOTER, greet="client_name")),
+        (P.ASSIGNED_DEVELOPER, Text(
+            "🔒 *Ticket Closed*", (TICKET, PROJECT, CLIENT, STATUS),
+            "The ticket is done. Thank you for your work on it.", ADMIN_FOOTER,
+            greet="developer_name")),
+    ),
+    E.TICKET_REJECTED: ((P.OWNER, Text(
+        "❌ *Your Ticket Has Been Rejected*", (TICKET, PROJECT, STATUS),
+        "If you think this is a mistake, please file a new ticket with more details.",
+        CLIENT_FOOTER, greet="client_name", blocks=(("Reason", "rejection_reason"),))),),
 }
 
 

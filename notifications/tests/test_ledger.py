@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django.utils import timezone
 
-from notifications import delivery, webhooks
+from notifications import delivery, outcomes, webhooks
 from notifications.clients.base import Failure, SendResult
 from notifications.models import WAMID_LENGTH, DeliveryAttempt, NotificationLog, NotificationStatus
 from notifications.tests.fakes import FakeWhatsAppSender
@@ -196,7 +196,7 @@ def test_an_error_while_recording_is_logged_with_its_traceback_and_left_on_the_r
     def broken(*args, **kwargs):
         raise ValueError("the database said no")
 
-    monkeypatch.setattr(delivery, "_write", broken)
+    monkeypatch.setattr(outcomes, "_write", broken)
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     assert row.status == S.UNKNOWN and row.may_have_been_sent
     assert "could not be recorded (ValueError)" in row.error_message

@@ -3,7 +3,7 @@ out exactly once, whoever wins."""
 import pytest
 
 from accounts.tests.factories import make_admin
-from notifications import delivery, services
+from notifications import delivery, outcomes, services
 from notifications.clients.base import Failure, SendResult
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import TicketEventType as E
@@ -72,17 +72,17 @@ def test_twenty_resends_of_one_failed_row_send_once(cast, ticket_in, sender, not
 
 def test_a_failed_answer_write_on_postgresql_leaves_the_row_unknown_and_the_connection_usable(
         queued, sender, monkeypatch):
-    """Outside any transaction the answers travel in one pipelined transaction of their own; a
-    failure there must roll it back, say so on the row, and leave the connection working."""
-    settle = delivery._settle
+    """Outside any caller's transaction (as after a real commit), a failed write of the answers
+    is rolled back, said on the rows, and leaves the connection working."""
+    settle = outcomes._settle
 
     def broken(outcomes, now):
         sql, values = settle(outcomes, now)
         return sql.replace("claim = v.claim,", "claim = v.claim, no_such_column = 1,"), values
 
-    monkeypatch.setattr(delivery, "_settle", broken)
+    monkeypatch.setattr(outcomes, "_settle", broken)
     ids = [row.pk for row in queued]
     delivery.deliver(ids)
     rows = NotificationLog.objects.filter(pk__in=ids)
     assert {row.status for row in rows} == {S.UNKNOWN}
-    assert all("could not be recorded (UndefinedColumn)" in row.error_message for row in rows)
+    assert all("could not be recorded (ProgrammingError)" in row.error_message for row in rows)

@@ -1,4 +1,4 @@
-"""Retries, decided in one place (delivery.decide), and "nobody is told twice"."""
+"""Retries, decided in one place (outcomes.decide), and "nobody is told twice"."""
 from datetime import timedelta
 
 import pytest
@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from notifications import delivery
 from notifications.clients.base import Failure, SendResult
-from notifications.delivery import Next, decide
+from notifications.outcomes import MAX_ATTEMPTS, Next, decide
 from notifications.models import Channel, NotificationLog, NotificationStatus
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
@@ -117,12 +117,12 @@ def test_after_the_last_automatic_try_it_is_failed(cast, ticket_in, sender, noti
                                     http_status=400, temporary=True)
     ticket = ticket_in(TicketStatus.OPENED)
     [row] = notify(ticket, E.TICKET_OPENED)
-    for _ in range(delivery.MAX_ATTEMPTS - 1):
+    for _ in range(MAX_ATTEMPTS - 1):
         assert row.status == NotificationStatus.QUEUED
         NotificationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
         [row] = notify(ticket, E.TICKET_OPENED)
-    assert (row.status, row.attempt_count) == (F, delivery.MAX_ATTEMPTS)
-    assert len(sender.calls_to(number)) == delivery.MAX_ATTEMPTS
+    assert (row.status, row.attempt_count) == (F, MAX_ATTEMPTS)
+    assert len(sender.calls_to(number)) == MAX_ATTEMPTS
 
 
 @pytestmark_db
