@@ -73,7 +73,9 @@ class NotificationLog(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_logs"
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WHATSAPP)
-    to = models.CharField("number", max_length=32, blank=True, help_text="The number used.")
+    # An email address may be 254 characters long; a number in E.164 at most 16.
+    to = models.CharField("number", max_length=254, blank=True,
+                          help_text="The number (or email address) used.")
     message = models.TextField(help_text="The text sent (or that would have been sent).")
     message_type = models.CharField(
         max_length=16, choices=MessageType.choices, default=MessageType.TEXT

@@ -113,14 +113,21 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name="notificationlog",
+            name="to",
+            field=models.CharField(blank=True, help_text="The number (or email address) used.", max_length=254, verbose_name="number"),
+        ),
+        migrations.AlterField(
+            model_name="notificationlog",
             name="status",
             field=models.CharField(choices=STATUSES, default="QUEUED", max_length=16),
         ),
-        migrations.RunPython(chains_to_attempts, migrations.RunPython.noop),
+        # The old constraint goes first: deleting a chain's later rows nulls their retry_of on
+        # the way, which would make them "first attempts" too for a moment.
         migrations.RemoveConstraint(
             model_name="notificationlog",
             name="one_first_attempt_per_event_recipient_channel",
         ),
+        migrations.RunPython(chains_to_attempts, migrations.RunPython.noop),
         migrations.RemoveField(model_name="notificationlog", name="retry_of"),
         migrations.AddIndex(
             model_name="notificationlog",
