@@ -10,6 +10,9 @@ from tickets.models import Ticket
 from tickets.transitions import Party
 
 User = get_user_model()
+# What notifying reads of a user: a message to every admin should not load each one whole.
+RECIPIENT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "profile__role",
+                    "profile__whatsapp_number", "profile__whatsapp_last_inbound_at")
 
 
 @dataclass(frozen=True)
@@ -28,9 +31,8 @@ def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[
         elif party == Party.ASSIGNED_DEVELOPER and ticket.assigned_developer is not None:
             found.append(Recipient(ticket.assigned_developer, party))
         elif party == Party.ADMIN:
-            admins = User.objects.filter(is_active=True, profile__role=Role.ADMIN).select_related(
-                "profile"
-            ).order_by("username")
+            admins = (User.objects.filter(is_active=True, profile__role=Role.ADMIN)
+                      .select_related("profile").only(*RECIPIENT_FIELDS).order_by("username"))
             found.extend(Recipient(admin, party) for admin in admins)
 
     seen: set[int] = set()
