@@ -109,14 +109,25 @@ def test_no_immediate_retry_when_it_would_not_fit_in_the_time_bound(
     assert row.status == NotificationStatus.QUEUED  # tried again later, by the recovery pass
 
 
+@pytest.fixture
+def refused_for_now(cast, ticket_in, sender, notify, settings):
+    """The client's "opened" message refused for a passing reason (`code`), no immediate retry."""
+
+    def run(code: str):
+        settings.WHATSAPP_RETRY_BACKOFF = []
+        number = cast.client.profile.whatsapp_number
+        sender.results[number] = failed(failure=Failure.PROVIDER_ERROR, error_code=code,
+                                        http_status=400, temporary=True)
+        ticket = ticket_in(TicketStatus.OPENED)
+        [row] = notify(ticket, E.TICKET_OPENED)
+        return ticket, row, number
+
+    return run
+
+
 @pytestmark_db
-def test_after_the_last_automatic_try_it_is_failed(cast, ticket_in, sender, notify, settings):
-    settings.WHATSAPP_RETRY_BACKOFF = []
-    number = cast.client.profile.whatsapp_number
-    sender.results[number] = failed(failure=Failure.PROVIDER_ERROR, error_code="80007",
-                                    http_status=400, temporary=True)
-    ticket = ticket_in(TicketStatus.OPENED)
-    [row] = notify(ticket, E.TICKET_OPENED)
+def test_after_the_last_automatic_try_it_is_failed(refused_for_now, sender, notify):
+    ticket, row, number = refused_for_now("80007")
     for _ in range(MAX_ATTEMPTS - 1):
         assert row.status == NotificationStatus.QUEUED
         NotificationLog.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
@@ -126,13 +137,8 @@ def test_after_the_last_automatic_try_it_is_failed(cast, ticket_in, sender, noti
 
 
 @pytestmark_db
-def test_a_queued_retry_is_not_sent_before_it_is_due(cast, ticket_in, sender, notify, settings):
-    settings.WHATSAPP_RETRY_BACKOFF = []
-    number = cast.client.profile.whatsapp_number
-    sender.results[number] = failed(failure=Failure.PROVIDER_ERROR, error_code="131056",
-                                    http_status=400, temporary=True)
-    ticket = ticket_in(TicketStatus.OPENED)
-    [row] = notify(ticket, E.TICKET_OPENED)
+def test_a_queued_retry_is_not_sent_before_it_is_due(refused_for_now, sender, notify):
+    ticket, row, number = refused_for_now("131056")
     assert row.next_attempt_at - timezone.now() > timedelta(seconds=20)
     notify(ticket, E.TICKET_OPENED)
     assert len(sender.calls_to(number)) == 1
