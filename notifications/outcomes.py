@@ -107,14 +107,16 @@ def record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
     traceback and left on the rows it concerns, which never stay silently SENDING."""
     if not outcomes and not retries:
         return
+    own_transaction = not connection.in_atomic_block
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and own_transaction:
                 # An answer's commit need not wait for the disk (a flush per event costs the
                 # request milliseconds): if PostgreSQL itself crashed in that instant and lost it,
                 # the row would still read SENDING, and the recovery pass would call it UNKNOWN,
                 # which is true. Intents and claims always wait: losing one of those could tell
-                # somebody twice, or not at all.
+                # somebody twice, or not at all. (Never inside a caller's transaction: the
+                # setting would cover all of it.)
                 connection.cursor().execute("SET LOCAL synchronous_commit TO OFF")
             _write(outcomes, retries)
     except Exception as exc:  # noqa: BLE001  the rows must still say something
@@ -158,8 +160,6 @@ def _attempt(job: Job, result: SendResult, status: str, wamid: str, error: str, 
             result.http_status, result.error_code, error, status == S.UNKNOWN)
 
 
-# Plain SQL, one statement run for many rows: this is the fan-out's hot path, and the ORM's
-# per-row CASE expressions cost more CPU than the sends themselves.
 # Plain SQL, one statement for all the answers gathered: this is the fan-out's hot path, where
 # the ORM's per-row statements (or CASE expressions) cost more CPU than the sends themselves.
 
@@ -218,6 +218,6 @@ def _log_line(row: NotificationLog, result: SendResult, next_step: Next) -> None
                     where, result.error_message or "ok")
     else:
         code = f" [code {result.error_code}]" if result.error_code else ""
-        outcome = "failed" if next_step == Next.NEVER else f"failed ({next_step.value})"
-        logger.warning("%s to %s %s %s%s: %s", row.get_channel_display(), who, outcome, where,
+        what = "failed" if next_step == Next.NEVER else f"failed ({next_step.value})"
+        logger.warning("%s to %s %s %s%s: %s", row.get_channel_display(), who, what, where,
                        code, result.error_message)

@@ -93,10 +93,9 @@ def test_production_needs_a_jwt_key_of_its_own(tmp_path, jwt_key, message):
     "change-me-to-another-long-random-string",       # .env.example's placeholder
 ])
 def test_check_deploy_refuses_a_weak_jwt_key(jwt_key):
+    from django.conf import settings
     from django.core.checks import run_checks
     from django.test import override_settings
-
-    from django.conf import settings
 
     with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": jwt_key}):
         errors = [e for e in run_checks(include_deployment_checks=True) if e.id == "accounts.E001"]

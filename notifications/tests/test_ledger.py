@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from notifications import delivery, outcomes, webhooks
 from notifications.clients.base import Failure, SendResult
-from notifications.models import WAMID_LENGTH, DeliveryAttempt, NotificationLog, NotificationStatus
+from notifications.models import WAMID_LENGTH, NotificationLog, NotificationStatus
 from notifications.tests.fakes import FakeWhatsAppSender
 from notifications.tests.test_webhooks import T0, body_of, envelope, post, status
 from tickets.models import TicketEventType as E
