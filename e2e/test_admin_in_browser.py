@@ -134,3 +134,37 @@ def test_insights_with_nothing_logged_says_what_is_missing(browser, live_server,
     assert "Nothing was sent or failed in the last 30 days" in empty.text
     assert not browser.find_elements(By.ID, "insights-chart")
     screenshot("06-notification-insights-empty")
+
+
+def test_an_unknown_notification_shows_its_attempts_and_asks_before_a_resend(
+        browser, live_server, data, screenshot):
+    from notifications.models import DeliveryAttempt
+    from selenium.webdriver.support.ui import Select
+
+    row = NotificationLog.objects.create(
+        ticket=NotificationLog.objects.first().ticket, event="TICKET_OPENED",
+        recipient=data["client"], channel="WHATSAPP", to="+201000000077", message="Opened",
+        status="UNKNOWN", may_have_been_sent=True, attempt_count=1,
+        error_message="No answer from WhatsApp within 10 s.")
+    DeliveryAttempt.objects.create(notification=row, number=1, status="UNKNOWN",
+                                   may_have_gone_out=True, error_message="No answer within 10 s.")
+    log_in(browser, live_server)
+
+    browser.get(f"{live_server.url}/admin/notifications/notificationlog/{row.pk}/change/")
+    attempts = wait(browser).until(EC.presence_of_element_located((By.ID, "attempts-group")))
+    assert "No answer within 10 s." in attempts.text and "Unknown" in attempts.text
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", attempts)
+    screenshot("07-notification-with-its-attempts")
+
+    browser.get(f"{live_server.url}/admin/notifications/notificationlog/?status__exact=UNKNOWN")
+    browser.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{row.pk}']").click()
+    Select(browser.find_element(By.NAME, "action")).select_by_value("resend_including_unknown")
+    browser.find_element(By.NAME, "index").click()
+    page = wait(browser).until(EC.presence_of_element_located((By.ID, "unknown-rows")))
+    assert "may give the person the same message twice" in browser.page_source
+    assert "karim" in page.text
+    screenshot("08-resend-unknown-asks-first")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit][value='Yes, resend them']").click()
+    wait(browser).until(EC.presence_of_element_located((By.CSS_SELECTOR, ".messagelist")))
+    row.refresh_from_db()
+    assert row.attempt_count == 2 and row.status == "SKIPPED"  # console mode in this test

@@ -20,12 +20,13 @@ from notifications.models import (
     NotificationStatus,
 )
 
+# What an admin opens a notification for comes first: where it stands, why, and what to do.
 LOG_FIELDS = (
-    "created_at", "sent_at", "ticket", "ticket_event", "event", "recipient", "channel", "to",
-    "status", "message_type", "template_name", "template_language", "template_params",
-    "provider_message_id", "callback_id", "delivery_status", "wa_sent_at", "delivered_at",
-    "read_at", "failed_at", "http_status", "error_code", "error_message", "may_have_been_sent",
-    "attempt_count", "next_attempt_at", "claimed_at", "message",
+    "status", "error_code", "error_message", "may_have_been_sent", "attempt_count",
+    "next_attempt_at", "recipient", "channel", "to", "ticket", "ticket_event", "event",
+    "delivery_status", "provider_message_id", "created_at", "sent_at", "claimed_at", "wa_sent_at",
+    "delivered_at", "read_at", "failed_at", "http_status", "callback_id", "message_type",
+    "template_name", "template_language", "template_params", "message",
 )
 ATTEMPT_FIELDS = ("number", "status", "started_at", "finished_at", "provider_message_id",
                   "http_status", "error_code", "error_message", "may_have_gone_out")
