@@ -215,7 +215,9 @@ SIMPLE_JWT = {
 # logged as SKIPPED. See README "WhatsApp notifications".
 WHATSAPP_ACCESS_TOKEN = config("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
-WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v21.0")
+# Meta stops serving each version about two years after its release: notifications.graph_versions
+# lists the days, and `manage.py check` warns 90 days ahead.
+WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v25.0")
 WHATSAPP_API_BASE_URL = config("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com")
 WHATSAPP_TIMEOUT = config("WHATSAPP_TIMEOUT", default=10, cast=float)
 # Seconds before the first and second automatic retry of a send that can safely be repeated.

@@ -20,7 +20,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Never send from the suite, whatever .env holds: console mode unless a test configures otherwise.
 WHATSAPP_ACCESS_TOKEN = ""
 WHATSAPP_PHONE_NUMBER_ID = "123456789012345"
-WHATSAPP_API_VERSION = "v21.0"
+WHATSAPP_API_VERSION = "v25.0"
 WHATSAPP_API_BASE_URL = "https://graph.facebook.com"
 WHATSAPP_TIMEOUT = 10.0
 WHATSAPP_MESSAGE_MODE = "text"

@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from notifications import insights, services
+from notifications import graph_versions, insights, services
 from notifications.models import (
     DeliveryAttempt,
     NotificationInsights,
@@ -199,6 +199,8 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "rows": insights.summary(now, delivery_reports=insights.delivery_reports_on()),
             "delivery_reports": insights.delivery_reports_on(),
             "console_mode": not settings.WHATSAPP_ACCESS_TOKEN,
+            "version_notice": graph_versions.notice(settings.WHATSAPP_API_VERSION,
+                                                    timezone.localdate()),
             "failures": failures,
             "bars": insights.chart_bars(days, width=width, height=height),
             "chart_empty": not any(day.sent or day.failed for day in days),

@@ -5,8 +5,9 @@ import re
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
-from notifications import templates
+from notifications import graph_versions, templates
 
 VERSION_FORM = re.compile(r"^v\d+\.\d+$")
 
@@ -33,9 +34,15 @@ def check_whatsapp_settings(app_configs, **kwargs) -> list:
     if not VERSION_FORM.match(str(settings.WHATSAPP_API_VERSION)):
         problems.append(Error(
             f"WHATSAPP_API_VERSION {settings.WHATSAPP_API_VERSION!r} is not of the form vNN.N.",
-            hint="For example v21.0.",
+            hint=f"For example {graph_versions.DEFAULT}.",
             id="notifications.E002",
         ))
+    else:
+        heads_up = graph_versions.notice(settings.WHATSAPP_API_VERSION, timezone.localdate())
+        if heads_up is not None:
+            kind = Error if heads_up.level == "error" else Warning
+            problems.append(kind(heads_up.message, id="notifications.W003"
+                                 if kind is Warning else "notifications.E008"))
     if not str(settings.WHATSAPP_API_BASE_URL).startswith(("https://", "http://")):
         problems.append(Error(
             f"WHATSAPP_API_BASE_URL {settings.WHATSAPP_API_BASE_URL!r} is not an http(s) URL.",

@@ -8,7 +8,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from notifications import graph_errors
+from notifications import graph_errors, graph_versions
 from notifications.clients.base import Failure, SendResult, Template
 from notifications.models import NotificationStatus
 
@@ -24,7 +24,7 @@ class WhatsAppClient:
         *,
         access_token: str,
         phone_number_id: str,
-        api_version: str = "v21.0",
+        api_version: str = graph_versions.DEFAULT,
         base_url: str = "https://graph.facebook.com",
         timeout: float = 10.0,
         pool_size: int = 16,

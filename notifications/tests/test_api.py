@@ -10,7 +10,7 @@ from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from notifications.checks import check_whatsapp_settings
 
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from tickets.models import Ticket, TicketEventType, TicketStatus
 # includes its notifications.
 pytestmark = pytest.mark.django_db(transaction=True)
 TOKEN = "EAA-fault-injection-token"
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 S = NotificationStatus
 # Each fault, and where the notification rests after it.

@@ -19,7 +19,7 @@ from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
 
 S = NotificationStatus
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 
 def without_setup_rows(ticket):

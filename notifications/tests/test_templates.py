@@ -16,7 +16,7 @@ from notifications.tests.test_messages import FACTS
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
 
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 
 @responses.activate

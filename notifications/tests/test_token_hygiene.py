@@ -13,7 +13,7 @@ from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
 TOKEN = "EAArecognisable-SECRET-token-0123456789"
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 FAILURES = [
     {"json": {"error": {"code": 190, "message": "Invalid OAuth access token"}}, "status": 401},

@@ -307,3 +307,19 @@ def test_an_inbound_message_opens_the_window_of_the_active_holder_only(client, c
     cast.other_client.profile.refresh_from_db()
     assert cast.client.profile.whatsapp_last_inbound_at == at(T0)
     assert cast.other_client.profile.whatsapp_last_inbound_at is None
+
+
+@pytest.mark.parametrize("extra", [
+    # Before v24.0: the conversation the message opened or joined.
+    {"conversation": {"id": "CONVERSATION_ID", "expiration_timestamp": str(T0 + 86400),
+                      "origin": {"type": "utility"}},
+     "pricing": {"billable": True, "pricing_model": "CBP", "category": "utility"}},
+    # From v24.0: no conversation; per-message pricing.
+    {"pricing": {"billable": True, "pricing_model": "PMP", "category": "utility"}},
+    {},
+], ids=["with conversation", "without conversation", "bare"])
+def test_statuses_of_either_graph_version_shape_apply(client, sent_row, extra):
+    body = body_of(envelope(statuses=[status("wamid.ONE", "delivered", T0 + 10, **extra)]))
+    assert post(client, body).status_code == 200
+    sent_row.refresh_from_db()
+    assert (sent_row.delivery_status, sent_row.delivered_at) == ("delivered", at(T0 + 10))

@@ -12,7 +12,7 @@ from notifications.clients.whatsapp import WhatsAppClient
 from notifications.models import NotificationStatus
 
 TOKEN = "EAAtest-token-DO-NOT-LEAK-1234567890"
-URL = "https://graph.facebook.com/v21.0/123456789012345/messages"
+URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 
 
 @pytest.fixture
