@@ -32,6 +32,23 @@ class NotificationLogListView(generics.ListAPIView):
                 .order_by("-created_at", "-id"))
 
 
+# Meta batches many statuses into one POST and redelivers, for days, anything not answered 200: a
+# signed batch is read whole up to this size, far above the API's own DATA_UPLOAD_MAX_MEMORY_SIZE.
+WEBHOOK_MAX_BYTES = 20 * 1024 * 1024
+
+
+def _raw_body(request) -> bytes | None:
+    """The raw body (Meta signs it byte for byte), or None when it is over WEBHOOK_MAX_BYTES.
+
+    Read from the stream, not `request.body`, whose size check is the API-wide limit.
+    """
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > WEBHOOK_MAX_BYTES:
+        return None
+    body = request.read(WEBHOOK_MAX_BYTES + 1)
+    return None if len(body) > WEBHOOK_MAX_BYTES else body
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 class WhatsAppWebhookView(View):
     """/api/notifications/whatsapp/webhook/: Meta's verification handshake (GET) and events (POST).
@@ -60,13 +77,17 @@ class WhatsAppWebhookView(View):
             return JsonResponse({"detail": "Missing X-Hub-Signature-256 header."}, status=401)
         if not settings.WHATSAPP_APP_SECRET:
             logger.error("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not set")
+        body = _raw_body(request)
+        if body is None:
+            return JsonResponse({"detail": f"The body is over {WEBHOOK_MAX_BYTES:,} bytes."},
+                                status=413)
         if not webhooks.signature_is_valid(
-            body=request.body, header=header, app_secret=settings.WHATSAPP_APP_SECRET
+            body=body, header=header, app_secret=settings.WHATSAPP_APP_SECRET
         ):
             return JsonResponse({"detail": "Invalid X-Hub-Signature-256."}, status=403)
         try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return JsonResponse({"detail": "Malformed JSON."}, status=400)
         statuses, inbound = webhooks.parse(payload)
         webhooks.apply_statuses(statuses)

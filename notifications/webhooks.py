@@ -62,7 +62,9 @@ def signature_is_valid(*, body: bytes, header: str, app_secret: str) -> bool:
     if not app_secret or not header.startswith("sha256="):
         return False
     expected = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256=").strip().lower())
+    # Compared as bytes: compare_digest refuses non-ASCII text, and a forged header may hold any.
+    given = header.removeprefix("sha256=").strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected.encode(), given)
 
 
 def parse(payload: object) -> tuple[list[StatusUpdate], list[InboundMessage]]:
@@ -169,7 +171,7 @@ def _apply(row: NotificationLog, update: StatusUpdate) -> set[str]:
 
 def _status(item: dict) -> StatusUpdate | None:
     status, at = item.get("status"), _time(item.get("timestamp"))
-    if status not in RANK or at is None:
+    if not isinstance(status, str) or status not in RANK or at is None:
         return None  # e.g. "played" (voice), or a malformed entry
     error = next(iter(_dicts(item.get("errors"))), {})
     data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}

@@ -323,3 +323,50 @@ def test_statuses_of_either_graph_version_shape_apply(client, sent_row, extra):
     assert post(client, body).status_code == 200
     sent_row.refresh_from_db()
     assert (sent_row.delivery_status, sent_row.delivered_at) == ("delivered", at(T0 + 10))
+
+
+def test_a_non_ascii_signature_is_403_not_500(client):
+    response = client.post(URL, data=b"{}", content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256="sha256=é" + "0" * 63)
+    assert response.status_code == 403
+
+
+def test_json_nested_too_deep_is_400_not_500(client):
+    body = b"[" * 200_000 + b"]" * 200_000
+    response = post(client, body)
+    assert response.status_code == 400 and response.json()["detail"] == "Malformed JSON."
+
+
+@pytest.mark.parametrize("odd", [[], {}, 7, None])
+def test_a_status_of_an_odd_type_is_ignored_with_200(client, sent_row, odd):
+    item = {"id": "wamid.ONE", "status": odd, "timestamp": str(T0)}
+    assert post(client, body_of(envelope(statuses=[item]))).status_code == 200
+    sent_row.refresh_from_db()
+    assert sent_row.delivery_status == ""
+
+
+def test_a_large_signed_batch_is_accepted(client, sent_row, settings):
+    """Meta may send megabytes at once; the API-wide 2.5 MB limit does not apply here."""
+    filler = [status(f"wamid.OTHER{n}", "delivered", T0) for n in range(30_000)]
+    body = body_of(envelope(statuses=[*filler, status("wamid.ONE", "delivered", T0 + 5)]))
+    assert len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    assert post(client, body).status_code == 200
+    sent_row.refresh_from_db()
+    assert sent_row.delivery_status == "delivered"
+
+
+def test_a_body_over_the_webhook_limit_is_413(client, monkeypatch):
+    from notifications import views
+
+    monkeypatch.setattr(views, "WEBHOOK_MAX_BYTES", 100)
+    response = post(client, b"{" + b" " * 200 + b"}")
+    assert response.status_code == 413 and "over 100 bytes" in response.json()["detail"]
+
+
+def test_the_webhook_answers_without_the_trailing_slash(client, sent_row):
+    body = body_of(envelope(statuses=[status("wamid.ONE", "delivered", T0 + 10)]))
+    response = client.post(URL.rstrip("/"), data=body, content_type="application/json",
+                           HTTP_X_HUB_SIGNATURE_256=sign(body))
+    assert response.status_code == 200
+    sent_row.refresh_from_db()
+    assert sent_row.delivery_status == "delivered"
