@@ -16,3 +16,6 @@ graceful_timeout = 30
 accesslog = "-"
 errorlog = "-"
 
+# The request line without its query string: the webhook handshake carries the verify token there,
+# and a query string may hold what an access log should not keep.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'

@@ -112,3 +112,28 @@ def test_check_deploy_takes_a_random_jwt_key():
 
     with override_settings(SIMPLE_JWT={**settings.SIMPLE_JWT, "SIGNING_KEY": secrets.token_urlsafe(48)}):
         assert not [e for e in run_checks(include_deployment_checks=True) if e.id == "accounts.E001"]
+
+
+def test_the_access_log_never_holds_the_verify_token():
+    """gunicorn logs each request; the webhook handshake has the verify token in its query."""
+    import datetime
+    import runpy
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = Config()
+    config.set("access_log_format", conf["access_log_format"])
+    logger = Logger(config)
+    environ = {"REQUEST_METHOD": "GET", "RAW_URI": "/api/notifications/whatsapp/webhook/?hub.mode="
+               "subscribe&hub.verify_token=SECRET-VERIFY-TOKEN&hub.challenge=1",
+               "PATH_INFO": "/api/notifications/whatsapp/webhook/",
+               "QUERY_STRING": "hub.mode=subscribe&hub.verify_token=SECRET-VERIFY-TOKEN",
+               "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1"}
+    atoms = logger.atoms(SimpleNamespace(status="200 OK", sent=1, headers=[]), [], environ,
+                         datetime.timedelta(milliseconds=3))
+    line = conf["access_log_format"] % atoms
+    assert "SECRET-VERIFY-TOKEN" not in line
+    assert '"GET /api/notifications/whatsapp/webhook/ HTTP/1.1" 200' in line
