@@ -179,7 +179,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        now = timezone.now()
+        now, reports = timezone.now(), insights.delivery_reports_on()
         days = insights.per_day(now)
         width, height = 720, 180
         since = now - insights.WINDOWS[-1][1]
@@ -196,8 +196,8 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Notification insights",
             "opts": self.model._meta,
-            "rows": insights.summary(now, delivery_reports=insights.delivery_reports_on()),
-            "delivery_reports": insights.delivery_reports_on(),
+            "rows": insights.summary(now, delivery_reports=reports),
+            "delivery_reports": reports,
             "console_mode": not settings.WHATSAPP_ACCESS_TOKEN,
             "version_notice": graph_versions.notice(settings.WHATSAPP_API_VERSION,
                                                     timezone.localdate()),

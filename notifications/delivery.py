@@ -49,11 +49,15 @@ NO_ANSWER_IN_TIME = (
 )
 
 
+def one_send() -> float:
+    """Seconds one send may take: its connect and read timeouts."""
+    return min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT
+
+
 def time_bound() -> float:
-    """Seconds one call may wait for its sends: one send's connect and read timeouts, plus a
-    second for the pool and quick retries."""
-    timeout = settings.WHATSAPP_TIMEOUT
-    return min(MAX_CONNECT_TIMEOUT, timeout) + timeout + 1
+    """Seconds one call may wait for its sends: one send, plus a second for the pool and quick
+    retries."""
+    return one_send() + 1
 
 
 def retry_backoff() -> tuple[float, ...]:
@@ -173,8 +177,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _fits(backoff: float, deadline: float) -> bool:
-    per_attempt = min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT
-    return time.monotonic() + backoff + per_attempt <= deadline
+    return time.monotonic() + backoff + one_send() <= deadline
 
 
 def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float, sleep) -> SendResult:

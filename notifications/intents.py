@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from notifications import templates
 from notifications.clients.base import Template
-from notifications.messages import TicketFacts, as_email, render
+from notifications.messages import NOTIFIED, TicketFacts, as_email, render
 from notifications.models import Channel, MessageType, NotificationLog
 from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
@@ -83,10 +83,10 @@ def _email_row(base: dict, user: AbstractBaseUser, text: str) -> NotificationLog
 
 
 def _party_of(row: NotificationLog):
-    """Which text a fallback repeats: the recipient's party to the event, as when it was sent."""
-    ticket = row.ticket
-    found = recipients_for(ticket=ticket, event=row.event, actor_id=None)
-    return next((r.party for r in found if r.user.pk == row.recipient_id), found[0].party)
+    """Which text a fallback repeats: the recipient's party to the event, as when it was sent
+    (the event's first party when they no longer are one, e.g. deactivated since)."""
+    found = recipients_for(ticket=row.ticket, event=row.event, actor_id=None)
+    return next((r.party for r in found if r.user.pk == row.recipient_id), NOTIFIED[row.event][0][0])
 
 
 def channels() -> set[str]:

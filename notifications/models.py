@@ -32,11 +32,6 @@ class NotificationStatus(models.TextChoices):
     UNKNOWN = "UNKNOWN", "Unknown"
 
 
-# Where a row rests once no sender is working on it.
-SETTLED = (NotificationStatus.SENT, NotificationStatus.FAILED, NotificationStatus.SKIPPED,
-           NotificationStatus.UNKNOWN)
-
-
 class MessageType(models.TextChoices):
     TEXT = "text", "Free text"
     TEMPLATE = "template", "Template"
