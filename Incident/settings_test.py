@@ -32,3 +32,9 @@ NOTIFICATION_EMAIL_FALLBACK = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Retries happen in tests, but never wait: the suite does not sleep.
 WHATSAPP_RETRY_BACKOFF = [0.0, 0.0]
+# Inline delivery and per-process memory unless a test sets them: the Redis and Celery tests point
+# at a database of their own on the local server.
+NOTIFICATION_DELIVERY = "inline"
+REDIS_URL = ""
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CELERY_BROKER_URL = "redis://127.0.0.1:6379/14"

@@ -202,6 +202,8 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "version_notice": graph_versions.notice(settings.WHATSAPP_API_VERSION,
                                                     timezone.localdate()),
             "failures": failures,
+            "queue": insights.queue(now),
+            "delivery_mode": settings.NOTIFICATION_DELIVERY,
             "bars": insights.chart_bars(days, width=width, height=height),
             "chart_empty": not any(day.sent or day.failed for day in days),
             "chart_width": width,

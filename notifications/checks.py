@@ -77,6 +77,7 @@ def _delivery_problems() -> list:
             f"NOTIFICATION_CHANNELS has unknown channels {sorted(unknown)}; use whatsapp and/or email.",
             id="notifications.E007",
         ))
+    problems.extend(_scale_out_problems())
     # In console mode nothing is sent, so there is nothing for Meta to report on: one warning
     # (W001) is enough there.
     webhooks_off = not settings.WHATSAPP_APP_SECRET or not settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN
@@ -89,4 +90,25 @@ def _delivery_problems() -> list:
             "field in the App Dashboard.",
             id="notifications.W002",
         ))
+    return problems
+
+
+def _scale_out_problems() -> list:
+    problems = []
+    if settings.NOTIFICATION_DELIVERY not in ("inline", "celery"):
+        problems.append(Error(
+            f"NOTIFICATION_DELIVERY {settings.NOTIFICATION_DELIVERY!r} is neither inline nor celery.",
+            hint="inline (the default) sends from the request; celery hands sends to Celery workers.",
+            id="notifications.E009",
+        ))
+    elif settings.NOTIFICATION_DELIVERY == "celery" and not settings.REDIS_URL:
+        problems.append(Warning(
+            "NOTIFICATION_DELIVERY is celery but REDIS_URL is empty: each worker paces its own "
+            "sends and each process counts failed logins on its own.",
+            hint="Set REDIS_URL (e.g. redis://127.0.0.1:6379/0) on every app server and worker.",
+            id="notifications.W004",
+        ))
+    if settings.WHATSAPP_MAX_MESSAGES_PER_SECOND < 1:
+        problems.append(Error("WHATSAPP_MAX_MESSAGES_PER_SECOND must be at least 1.",
+                              id="notifications.E010"))
     return problems

@@ -14,17 +14,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
-from notifications import intents
+from notifications import intents, pacing
 from notifications.clients import get_whatsapp_client
 from notifications.clients.base import Failure, SendResult, Template
 from notifications.clients.email import EmailSender
 from notifications.clients.whatsapp import MAX_CONNECT_TIMEOUT
 from notifications.messages import email_subject
 from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
-from notifications.outcomes import MAX_ATTEMPTS, Job, Next, decide, outcome, record
+from notifications.outcomes import MAX_ATTEMPTS, THROUGHPUT, Job, Next, decide, outcome, record
 
 logger = logging.getLogger("notifications.services")
 S = NotificationStatus
@@ -42,6 +42,10 @@ NO_EMAIL = "No email address on the user's account."
 OUT_OF_TIME = (
     "Not sent yet: the other messages of this event used up its time bound before this one "
     "could start. deliver_pending_notifications sends it."
+)
+PACED = (
+    "Not sent yet: the business number's pace (WHATSAPP_MAX_MESSAGES_PER_SECOND, or a pause after "
+    "Meta's 130429) left no room before the event's time bound. It goes out on the next pass."
 )
 NO_ANSWER_IN_TIME = (
     "No answer within the event's time bound. The message may or may not have gone out; a "
@@ -65,6 +69,19 @@ def retry_backoff() -> tuple[float, ...]:
     return tuple(float(s) for s in settings.WHATSAPP_RETRY_BACKOFF)[:2]
 
 
+def dispatch(ids: list[int], *, known: Iterable[NotificationLog] = ()) -> None:
+    """Have these notifications sent: here and now (NOTIFICATION_DELIVERY=inline), or by the
+    Celery workers (celery). Either way deliver() below does the sending."""
+    if not ids:
+        return
+    if settings.NOTIFICATION_DELIVERY == "celery":
+        from notifications.tasks import enqueue  # Celery is only loaded where it is used
+
+        enqueue(ids)
+    else:
+        deliver(ids, known=known)
+
+
 def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
             sleep: Callable[[float], None] = time.sleep) -> Iterable[NotificationLog]:
     """Send the due QUEUED notifications among `ids` that this call manages to claim.
@@ -80,6 +97,8 @@ def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
     fallbacks = _email_fallbacks(settled)
     if fallbacks:
         _send_all(_claim(fallbacks), sleep)
+    # Messages to the same people that waited for these (see _claim) may go now.
+    dispatch(_next_in_line(jobs))
     # Lazy: the request path never reads it back; admin messages and tests do.
     return (NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
             .select_related("recipient").order_by("pk"))
@@ -92,7 +111,8 @@ def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> l
         # Rows another claimer holds are skipped, not waited for: waiting on each other's rows
         # in different orders is how concurrent claimers deadlock.
         free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now).order_by("pk"))
+                .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now)
+                .exclude(Exists(_earlier_unsettled(now))).order_by("pk"))
         if known and set(ids) <= set(known):
             rows = [known[pk] for pk in free.values_list("pk", flat=True)]
         else:
@@ -103,6 +123,30 @@ def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> l
         row.status, row.claim, row.claimed_at = S.SENDING, token, now
         row.attempt_count += 1
     return [Job(row, token, now) for row in rows]
+
+
+def _earlier_unsettled(now):
+    """An older notification to the same number or address, sending or due. One person's
+    messages go out in the order they were written: a row waits while an older one to the same
+    destination is on its way, and whoever settles that one sends it next. One waiting out a
+    retry delay holds nothing back."""
+    return NotificationLog.objects.filter(
+        Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=now),
+        channel=OuterRef("channel"), to=OuterRef("to"), pk__lt=OuterRef("pk")).exclude(to="")
+
+
+def _next_in_line(jobs: list[Job]) -> list[int]:
+    """For each destination just sent to, its oldest due QUEUED notification that was waiting."""
+    pairs = {(job.row.channel, job.row.to) for job in jobs if job.row.to}
+    if not pairs:
+        return []
+    to_them = Q()
+    for channel, to in pairs:
+        to_them |= Q(channel=channel, to=to)
+    # Not the rows just tried: one that is QUEUED again waits for its own next pass.
+    return list(NotificationLog.objects.filter(to_them, status=S.QUEUED,
+                                               next_attempt_at__lte=timezone.now())
+                .exclude(pk__in=[job.row.pk for job in jobs]).values("channel", "to").annotate(first=Min("pk")).values_list("first", flat=True))
 
 
 def _send_all(jobs: list[Job], sleep) -> list[tuple[Job, Next]]:
@@ -136,6 +180,8 @@ def _send_all(jobs: list[Job], sleep) -> list[tuple[Job, Next]]:
                 job = running.pop(future)
                 result = future.result()
                 next_step = decide(result)
+                if result.error_code == THROUGHPUT:  # every sender of the number holds back
+                    pacing.pacer().pause()
                 backoff = backoffs[job.retries] if job.retries < len(backoffs) else None
                 if next_step == Next.RETRY_NOW and backoff is not None \
                         and _fits(backoff, deadline) and job.row.attempt_count < MAX_ATTEMPTS:
@@ -186,6 +232,9 @@ def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float
         sleep(backoff)
     if time.monotonic() >= deadline:
         return _late(started=False)
+    if row.channel == Channel.WHATSAPP and row.to and not _slot(deadline, sleep):
+        return SendResult(status=S.FAILED, error_message=PACED, temporary=True,
+                          failure=Failure.NOT_SENT)
     try:
         if not row.to:
             return SendResult(status=S.SKIPPED,
@@ -203,6 +252,17 @@ def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float
             status=S.FAILED, failure=Failure.INTERNAL,
             error_message=f"Internal error while sending ({type(exc).__name__}); it may or may not "
             "have gone out. See the server log.")
+
+
+def _slot(deadline: float, sleep) -> bool:
+    """Wait for the business number's pace to allow one more message, while the time bound
+    leaves room to send it."""
+    pacer = pacing.pacer()
+    while (wait := pacer.wait()) > 0:
+        if time.monotonic() + wait + one_send() > deadline:
+            return False
+        sleep(wait)
+    return True
 
 
 def _late(started: bool) -> SendResult:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate
 
 from notifications import graph_errors
@@ -32,6 +32,34 @@ class Row:
         """Delivered (or read) out of sent, as Meta's webhooks reported it; "—" where nothing
         reports deliveries (email, or WhatsApp with webhooks off), not a misleading 0 %."""
         return f"{100 * self.delivered / self.sent:.0f}%" if self.sent and self.reported else "—"
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What waits to be sent: the figure to watch when workers or the recovery pass fall behind."""
+
+    queued: int  # QUEUED rows, due or waiting out a retry delay
+    due: int  # of those, the ones that could go now
+    oldest_due_seconds: float  # how long the oldest due row has waited (0 when none)
+    sending: int
+
+    def as_dict(self) -> dict:
+        return {"queued": self.queued, "due": self.due,
+                "oldest_due_seconds": round(self.oldest_due_seconds, 1), "sending": self.sending}
+
+
+def queue(now: datetime) -> Queue:
+    """One query over the few unsettled rows (the status index), whatever the size of the log."""
+    queued, due = Q(status=NotificationStatus.QUEUED), Q(status=NotificationStatus.QUEUED,
+                                                          next_attempt_at__lte=now)
+    figures = NotificationLog.objects.filter(
+        status__in=(NotificationStatus.QUEUED, NotificationStatus.SENDING)).aggregate(
+        queued=Count("pk", filter=queued), due=Count("pk", filter=due),
+        oldest=Min("next_attempt_at", filter=due),
+        sending=Count("pk", filter=Q(status=NotificationStatus.SENDING)))
+    oldest = figures["oldest"]
+    return Queue(queued=figures["queued"], due=figures["due"], sending=figures["sending"],
+                 oldest_due_seconds=(now - oldest).total_seconds() if oldest else 0.0)
 
 
 def delivery_reports_on() -> bool:

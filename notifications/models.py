@@ -121,6 +121,10 @@ class NotificationLog(models.Model):
         indexes = [
             models.Index(fields=("status", "created_at")),
             models.Index(fields=("status", "next_attempt_at")),  # what the recovery pass reads
+            # What keeps one person's messages in order (notifications.delivery._claim): only the
+            # few rows not settled yet.
+            models.Index(fields=("to", "channel"), name="notification_unsettled_to",
+                         condition=models.Q(status__in=("QUEUED", "SENDING"))),
         ]
         constraints = [
             # One notification per (ticket event, recipient, channel): whatever runs twice, a

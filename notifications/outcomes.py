@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.clients.base import Failure, SendResult
+from notifications.pacing import PAUSE
 from notifications.models import (
     ARRIVED,
     WAMID_LENGTH,
@@ -31,6 +32,9 @@ S = NotificationStatus
 MAX_ATTEMPTS = 5
 # Seconds before a later try, by how many tries were made so far.
 LATER = (30, 120, 600, 1800)
+# Meta's rate limits: the business number's throughput, and one recipient's (pair rate limit).
+# Waiting always clears them, so they are retried later however many tries they took.
+THROUGHPUT, PAIR_LIMIT = "130429", "131056"
 LONG_ID = "Graph's message id was longer than {limit} characters and is stored cut."
 
 
@@ -56,7 +60,9 @@ def decide(result: SendResult) -> Next:
         return Next.RETRY_NOW if (result.http_status or 0) >= 500 else Next.UNKNOWN
     if result.error_code == "131000":  # Meta: something went wrong, it may or may not have gone
         return Next.UNKNOWN
-    if result.error_code == "130429" or ((result.http_status or 0) >= 500 and not result.error_code):
+    if result.error_code in (THROUGHPUT, PAIR_LIMIT):
+        return Next.RETRY_LATER
+    if (result.http_status or 0) >= 500 and not result.error_code:
         return Next.RETRY_NOW
     return Next.RETRY_LATER if result.temporary else Next.NEVER
 
@@ -91,8 +97,11 @@ def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = N
     wamid, note = result.message_id, ""
     if len(wamid) > WAMID_LENGTH:
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
-    if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS:
+    rate_limited = result.error_code in (THROUGHPUT, PAIR_LIMIT)
+    if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not rate_limited:
         next_step = Next.NEVER
+    if result.error_code == THROUGHPUT and later is None:
+        later = round(PAUSE)  # the pause every sender of the number keeps (notifications.pacing)
     status = result.status if next_step == Next.DONE else OUTCOME_STATUS[next_step]
     error, due = result.error_message or note, None
     if status == S.QUEUED:

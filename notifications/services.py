@@ -49,7 +49,7 @@ def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
 
 def _after_commit(rows: list[NotificationLog]) -> Callable[[], None]:
     def deliver_ticket_notifications() -> None:  # a named function: Django logs its name
-        delivery.deliver([row.pk for row in rows], known=rows)
+        delivery.dispatch([row.pk for row in rows], known=rows)
 
     return deliver_ticket_notifications
 
@@ -122,12 +122,14 @@ def _fresh_message(row: NotificationLog, now) -> dict:
 class Recovery:
     abandoned: int  # SENDING rows past the lease, now UNKNOWN
     delivered: list[NotificationLog]  # the due QUEUED rows this pass sent (or tried)
+    handed_over: int = 0  # the due QUEUED rows given to the Celery workers instead
 
 
 def recover(*, lease: timedelta = LEASE, batch: int = 500,
             sleep: Callable[[float], None] = time.sleep) -> Recovery:
     """One recovery pass: abandoned sends become UNKNOWN (never resent blindly), due QUEUED rows
-    are sent. Safe to run from several hosts at once: every step is a conditional update."""
+    are sent, here or (NOTIFICATION_DELIVERY=celery) by the workers. Safe to run from several
+    hosts at once: every step is a conditional update."""
     now = timezone.now()
     stale = Q(status=S.SENDING, claimed_at__lt=now - lease)
     with transaction.atomic():
@@ -145,4 +147,10 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
             for pk, number, since in rows], ignore_conflicts=True)
     due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
+    if settings.NOTIFICATION_DELIVERY == "celery":
+        # In event-sized tasks, so that every worker takes a share.
+        size = settings.WHATSAPP_MAX_WORKERS
+        for start in range(0, len(due), size):
+            delivery.dispatch(due[start:start + size])
+        return Recovery(abandoned, [], len(due))
     return Recovery(abandoned, list(delivery.deliver(due, sleep=sleep)))

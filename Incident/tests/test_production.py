@@ -10,6 +10,7 @@ import pytest
 from django.db import DatabaseError
 
 from Incident.log_format import JsonFormatter
+from tickets.tests.conftest import cast, ticket_in  # noqa: F401  (shared fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -18,7 +19,23 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_healthz_is_200_while_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "notifications": {
+        "queued": 0, "due": 0, "oldest_due_seconds": 0.0, "sending": 0}}
+
+
+@pytest.mark.django_db
+def test_healthz_reports_the_notification_queue(client, cast, ticket_in):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from notifications.models import NotificationLog
+
+    ticket_in()  # TICKET_CREATED for the admin; the transaction never commits, so it waits
+    NotificationLog.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=90))
+    figures = client.get("/healthz").json()["notifications"]
+    assert figures["queued"] == figures["due"] == NotificationLog.objects.count() >= 1
+    assert 90 <= figures["oldest_due_seconds"] < 120 and figures["sending"] == 0
 
 
 @pytest.mark.django_db

@@ -1,10 +1,13 @@
 """Notification fixtures: the ticket cast (from tickets' conftest), a fake sender installed
 through the one seam (settings.WHATSAPP_CLIENT_FACTORY), and `notify`."""
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from notifications import services
 from notifications.clients import get_whatsapp_client
-from notifications.models import NotificationLog
+from notifications.models import NotificationLog, NotificationStatus
 from notifications.tests import fakes
 from notifications.tests.fakes import FakeWhatsAppSender
 from tickets.tests.conftest import cast, staff, ticket_in  # noqa: F401  (shared fixtures)
@@ -44,8 +47,18 @@ def notify(sender, sleeps):
 
     def run(ticket, event) -> list[NotificationLog]:
         ticket_event = ticket.events.filter(event=event).last()
+        _deliver_earlier(ticket_event.pk)
         services.deliver_event(ticket_event.pk, sleep=sleeps.append)
         return list(NotificationLog.objects.filter(ticket_event=ticket_event)
                     .select_related("recipient").order_by("pk"))
 
     return run
+
+
+def _deliver_earlier(ticket_event_id: int) -> None:
+    """Earlier events' after-commit hooks would have sent what they left QUEUED (here the
+    transaction never commits). A person's due messages go out in order, so the event under test
+    would wait behind them: they are made not due, as if waiting out a retry, and stay QUEUED."""
+    NotificationLog.objects.filter(status=NotificationStatus.QUEUED,
+                                   ticket_event_id__lt=ticket_event_id).update(
+        next_attempt_at=timezone.now() + timedelta(days=1))

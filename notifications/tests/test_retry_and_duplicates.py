@@ -23,8 +23,9 @@ def failed(**fields) -> SendResult:
     (failed(failure=Failure.NOT_SENT, temporary=True), Next.RETRY_NOW),  # refused connection
     (failed(failure=Failure.BAD_ANSWER, http_status=502, temporary=True), Next.RETRY_NOW),  # HTML 502
     (failed(failure=Failure.PROVIDER_ERROR, http_status=503, temporary=True), Next.RETRY_NOW),
+    # Meta's rate limits: the number's throughput, one recipient's pace. Waiting clears them.
     (failed(failure=Failure.PROVIDER_ERROR, error_code="130429", http_status=429, temporary=True),
-     Next.RETRY_NOW),
+     Next.RETRY_LATER),
     # Meta: "something went wrong"; our own advice says it may have gone out.
     (failed(failure=Failure.PROVIDER_ERROR, error_code="131000", http_status=500, temporary=True),
      Next.UNKNOWN),
@@ -72,13 +73,13 @@ def test_a_refused_connection_is_retried_twice_with_backoff_then_queued_for_late
 def test_a_retry_that_succeeds_ends_sent(cast, ticket_in, sender, notify):
     number = cast.client.profile.whatsapp_number
     sender.results[number] = [
-        failed(failure=Failure.PROVIDER_ERROR, error_code="130429", http_status=429, temporary=True),
+        failed(failure=Failure.PROVIDER_ERROR, http_status=503, temporary=True),
         SendResult(status=NotificationStatus.SENT, message_id="wamid.SECOND", http_status=200),
     ]
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     assert (row.status, row.provider_message_id, row.error_code) == ("SENT", "wamid.SECOND", "")
-    assert [(a.number, a.status, a.error_code) for a in row.attempts.all()] == [
-        (1, F, "130429"), (2, "SENT", "")]
+    assert [(a.number, a.status, a.http_status) for a in row.attempts.all()] == [
+        (1, F, 503), (2, "SENT", 200)]
 
 
 @pytestmark_db

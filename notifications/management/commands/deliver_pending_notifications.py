@@ -33,6 +33,7 @@ class Command(BaseCommand):
         for row in done.delivered:
             counts[row.status] += 1
         outcome = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "nothing"
-        self.stdout.write(
-            f"{done.abandoned} abandoned send(s) marked UNKNOWN; "
-            f"{len(done.delivered)} due notification(s) sent: {outcome}.")
+        sent = f"{len(done.delivered)} due notification(s) sent: {outcome}"
+        if done.handed_over:
+            sent = f"{done.handed_over} due notification(s) handed to the Celery workers"
+        self.stdout.write(f"{done.abandoned} abandoned send(s) marked UNKNOWN; {sent}.")
