@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve install migrate demo test test-postgres test-api test-browser browser-deps bench clean
+.PHONY: run serve worker install migrate demo test test-postgres test-api test-browser browser-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ serve: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/gunicorn --config gunicorn.conf.py Incident.wsgi:application
+
+# A Celery worker with beat inside, for NOTIFICATION_DELIVERY=celery on one machine (start the app
+# with `NOTIFICATION_DELIVERY=celery make run` in another terminal). Needs Redis (REDIS_URL,
+# default redis://127.0.0.1:6379/0). In production run workers and one beat as services (README
+# "Scaling out").
+worker: export DEBUG ?= True
+worker: export NOTIFICATION_DELIVERY ?= celery
+worker: export REDIS_URL ?= redis://127.0.0.1:6379/0
+worker: install
+	$(BIN)/celery -A Incident worker --beat --pool threads --concurrency 32 --loglevel INFO \
+	  --schedule $(VENV)/celerybeat-schedule
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput

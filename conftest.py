@@ -1,4 +1,8 @@
-"""Shared fixtures: API clients signed in as each role, and a fresh ticket."""
+"""Shared fixtures: API clients signed in as each role, and a Redis server for the tests of
+shared state (skipped where none runs, never in CI)."""
+import os
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -24,3 +28,38 @@ def _fresh_throttle_counts():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis server's URL (TEST_REDIS_URL, default database 15), with keys of its own.
+
+    Skipped, saying why, where no Redis answers; .ci/run sets REQUIRE_SERVICES=1, which turns
+    that skip into a failure."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        reason = f"no Redis answers at {url} ({type(exc).__name__}); .ci/run starts one"
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail(f"{reason}, and REQUIRE_SERVICES is set")
+        pytest.skip(reason)
+    return url
+
+
+@pytest.fixture
+def unique() -> str:
+    """A name no other test run uses at the same time (Redis keys, Celery queues)."""
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on, for a server a test starts."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -260,13 +260,17 @@ NOTIFICATION_DELIVERY = config("NOTIFICATION_DELIVERY", default="inline").strip(
 # pace of sends to Meta. CACHE_URL is accepted as another name for it. Unset: per-process memory.
 REDIS_URL = config("REDIS_URL", default="") or config("CACHE_URL", default="")
 if REDIS_URL:
+    # CACHE_KEY_PREFIX keeps installations that share one Redis apart.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": REDIS_URL, "KEY_PREFIX": "incident"}}
+                          "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="incident")}}
 # Meta's throughput per business number (80 messages a second unless Meta raised it), counted over
 # every worker on every host when REDIS_URL is set.
 WHATSAPP_MAX_MESSAGES_PER_SECOND = config("WHATSAPP_MAX_MESSAGES_PER_SECOND", default=80, cast=int)
 # Celery (NOTIFICATION_DELIVERY=celery). The broker defaults to REDIS_URL.
 CELERY_BROKER_URL = config("CELERY_BROKER_URL", default="") or REDIS_URL or "redis://127.0.0.1:6379/0"
+# The queue the app servers fill and the workers read: one per installation sharing a Redis.
+CELERY_TASK_DEFAULT_QUEUE = config("CELERY_QUEUE", default="notifications")
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged when it ends, so one whose worker dies is delivered again; the ledger's
 # claims make the second run send only what the first had not claimed.
@@ -275,7 +279,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A ticket change must not wait on a broker that is down: fail fast, the rows stay QUEUED.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
+                                   "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     # The recovery pass of deliver_pending_notifications, every minute, on whichever worker.

@@ -37,4 +37,5 @@ WHATSAPP_RETRY_BACKOFF = [0.0, 0.0]
 NOTIFICATION_DELIVERY = "inline"
 REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-CELERY_BROKER_URL = "redis://127.0.0.1:6379/14"
+# An in-memory broker: a test that publishes by mistake never reaches a real queue.
+CELERY_BROKER_URL = "memory://"

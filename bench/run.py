@@ -35,6 +35,11 @@ APP_SECRET = "bench-app-secret"
 PASSWORD = "bench-pass"
 
 SIM_PORT, FAST_PORT, SEQ_PORT, CONSOLE_PORT, BASE_PORT = 9100, 8101, 8102, 8103, 8104
+# NOTIFICATION_DELIVERY=celery: Graph at 300 ms for ticket creates, at 200 ms for sustained
+# delivery (each simulator logging what it received), a Redis database of the bench's own.
+SLOW_SIM_PORT, SUSTAIN_SIM_PORT = 9101, 9102
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+SCALE_REPEATS, SUSTAIN_EVENTS, SUSTAIN_RECIPIENTS, PER_SECOND = 20, 40, 40, 80
 # An earlier commit to run beside this one in the fan-out, e.g. BENCH_BASELINE=9a4120d (the last
 # before the notification ledger): its figures land in the same table, taken in the same run.
 BASELINE = os.environ.get("BENCH_BASELINE", "")
@@ -65,9 +70,16 @@ def app_env(database_url: str, **extra: str) -> dict:
     return env
 
 
-def graph_env(**extra: str) -> dict:
+def graph_env(port: int = SIM_PORT, **extra: str) -> dict:
     return {"WHATSAPP_ACCESS_TOKEN": "bench-token", "WHATSAPP_PHONE_NUMBER_ID": "100000000000001",
-            "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{SIM_PORT}", **extra}
+            "WHATSAPP_API_BASE_URL": f"http://127.0.0.1:{port}", **extra}
+
+
+def celery_env(env: dict, port: int) -> dict:
+    queue = f"bench-{os.getpid()}"
+    return {**env, **graph_env(port), "NOTIFICATION_DELIVERY": "celery", "REDIS_URL": REDIS_URL,
+            "CELERY_QUEUE": queue, "CACHE_KEY_PREFIX": queue,
+            "WHATSAPP_MAX_MESSAGES_PER_SECOND": str(PER_SECOND)}
 
 
 def manage(env: dict, *args: str, root: Path = ROOT) -> None:
@@ -104,6 +116,40 @@ def process(name: str, command: list[str], env: dict, ready_url: str, root: Path
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
         log.close()
+
+
+@contextmanager
+def celery_workers(env: dict, count: int = 2):
+    """`count` Celery workers (32 threads each), as README "Scaling out" runs them."""
+    procs, logs = [], []
+    try:
+        for n in range(count):
+            log = OUT / f"worker-{n}.log"
+            logs.append(log)
+            procs.append(subprocess.Popen(
+                [PYTHON, "-m", "celery", "-A", "Incident", "worker", "--pool", "threads",
+                 "--concurrency", "32",
+                 "-n", f"bench{n}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+                 "--loglevel", "INFO"], cwd=ROOT, env=env, stdout=open(log, "w"),
+                stderr=subprocess.STDOUT, start_new_session=True))
+        deadline = time.monotonic() + 60
+        while not all("ready." in log.read_text() for log in logs):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise RuntimeError(f"Celery workers did not start; see {OUT}/worker-*.log")
+            time.sleep(0.2)
+        yield
+    finally:
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def simulator(port: int, latency_ms: float, log: Path | None = None):
+    command = [PYTHON, "bench/simulator.py", "--port", str(port), "--latency-ms", str(latency_ms)]
+    if log is not None:
+        log.unlink(missing_ok=True)
+        command += ["--log", str(log)]
+    return process(f"simulator-{port}", command, os.environ.copy(), f"http://127.0.0.1:{port}/")
 
 
 def gunicorn(name: str, port: int, env: dict, workers: int = 2, root: Path = ROOT):
@@ -275,6 +321,65 @@ def console_overhead(env: dict) -> dict:
     return results
 
 
+def settle(env: dict, seconds: float = 120) -> None:
+    """Wait until the workers have no QUEUED or SENDING row left."""
+    deadline = time.monotonic() + seconds
+    while seed(env, "counts", 0)["unsettled"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the workers left rows unsettled after {seconds} s")
+        time.sleep(0.5)
+
+
+def received(log: Path) -> list[float]:
+    return sorted(float(line.split()[0]) for line in log.read_text().splitlines() if line)
+
+
+def busiest_second(times: list[float]) -> int:
+    busiest, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 1.0:
+            start += 1
+        busiest = max(busiest, end - start + 1)
+    return busiest
+
+
+def scale_out(env: dict) -> dict:
+    """Ticket creates in worker mode beside inline and console mode, Graph at 300 ms; then
+    sustained delivery by two workers, Graph at 200 ms, paced to PER_SECOND."""
+    seed(env, "admins", 3)
+    slow_log, sustain_log = OUT / "graph-300ms.log", OUT / "graph-200ms.log"
+    workers_env = celery_env(env, SLOW_SIM_PORT)
+    with simulator(SLOW_SIM_PORT, 300, slow_log), celery_workers(workers_env), \
+            gunicorn("app-console", CONSOLE_PORT, {**env, "WHATSAPP_ACCESS_TOKEN": ""}, workers=1), \
+            gunicorn("app-inline", FAST_PORT, {**env, **graph_env(SLOW_SIM_PORT)}, workers=1), \
+            gunicorn("app-celery", SEQ_PORT, workers_env, workers=1):
+        # One server after the other, not in turns: one person's messages go out in order, so
+        # a server's rows would otherwise wait behind the workers' (one mode per installation).
+        latencies = {}
+        for name, port in (("console", CONSOLE_PORT), ("inline", FAST_PORT), ("celery", SEQ_PORT)):
+            latencies.update(creates({name: f"http://127.0.0.1:{port}"}, SCALE_REPEATS))
+        settle(env)
+    expected = 2 * 3 * (SCALE_REPEATS + 1)  # inline and celery, three admins, warm-up included
+    if len(received(slow_log)) != expected:
+        raise RuntimeError(f"{len(received(slow_log))} messages reached Graph, not {expected}")
+    result = {"creates": {name: summary(values) for name, values in latencies.items()}}
+
+    seed(env, "admins", SUSTAIN_RECIPIENTS)
+    workers_env = celery_env(env, SUSTAIN_SIM_PORT)
+    with simulator(SUSTAIN_SIM_PORT, 200, sustain_log), celery_workers(workers_env), \
+            gunicorn("app-celery", SEQ_PORT, workers_env, workers=1):
+        creates({"celery": f"http://127.0.0.1:{SEQ_PORT}"}, SUSTAIN_EVENTS - 1)
+        settle(env, 300)
+    times, expected = received(sustain_log), SUSTAIN_EVENTS * SUSTAIN_RECIPIENTS
+    if len(times) != expected:
+        raise RuntimeError(f"{len(times)} messages reached Graph, not {expected}")
+    result["sustained"] = {"messages": len(times), "seconds": times[-1] - times[0],
+                           "per_second": (len(times) - 1) / (times[-1] - times[0]),
+                           "busiest_second": busiest_second(times), "cap": PER_SECOND,
+                           "recipients": SUSTAIN_RECIPIENTS, "events": SUSTAIN_EVENTS}
+    return result
+
+
 def max_workers() -> int:
     """The product's default, as the concurrent server ran with it."""
     done = subprocess.run(
@@ -322,6 +427,9 @@ def main() -> int:
             if name == "PostgreSQL":
                 results["fanout"] = fanout(env)
                 results["console"] = console_overhead(env)
+                results["scale_out"] = scale_out(env)
+                print(f"  scale-out: {results['scale_out']['sustained']['per_second']:.0f} "
+                      "messages/s sustained", flush=True)
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
     results["seconds"] = time.monotonic() - started
     results["max_workers"] = max_workers()

@@ -156,6 +156,7 @@ def counts(_: str) -> dict:
                                  delivery_status="delivered").count(),
         "sent_through_simulator": rows.filter(provider_message_id__startswith="wamid.BENCH").count(),
         "skipped": rows.filter(status="SKIPPED").count(),
+        "unsettled": rows.filter(status__in=("QUEUED", "SENDING")).count(),
     }
 
 

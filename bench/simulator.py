@@ -3,20 +3,24 @@
 POST /<version>/<phone-number-id>/messages answers like the Cloud API after `--latency-ms`: 200 with
 a fresh wamid, or, for a share of requests given by `--error-rate`, 400 with error 131030 (the
 recipient is not on the test number's allowed list). Every request is handled in its own thread,
-so concurrent sends overlap as they would against Meta.
+so concurrent sends overlap as they would against Meta. With `--log FILE` it writes one line per
+message it received, as it arrives: the time (seconds since the epoch), the number, and the
+callback id the message carried (the tests of the Celery workers count them; `-` is stdout).
 
-    python bench/simulator.py --port 9100 --latency-ms 100 --error-rate 0
+    python bench/simulator.py --port 9100 --latency-ms 100 --error-rate 0 [--log FILE]
 """
 import argparse
 import itertools
 import json
 import random
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _counter = itertools.count(1)
 _lock = threading.Lock()
+_log = None
 
 
 class GraphHandler(BaseHTTPRequestHandler):
@@ -33,6 +37,11 @@ class GraphHandler(BaseHTTPRequestHandler):
         payload = json.loads(self.rfile.read(length) or b"{}")
         if not self.path.endswith("/messages") or "Bearer " not in self.headers.get("Authorization", ""):
             return self._answer(404, {"error": {"message": "Unknown path", "code": 100}})
+        if _log is not None:
+            line = f"{time.time():.6f} {payload.get('to', '')} {payload.get('biz_opaque_callback_data', '')}\n"
+            with _lock:
+                _log.write(line)
+                _log.flush()
         time.sleep(self.latency)  # the simulated network and Graph time
         if random.random() < self.error_rate:
             return self._answer(400, {"error": {
@@ -64,7 +73,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--error-rate", type=float, default=0.0)
+    parser.add_argument("--log", default="")
     args = parser.parse_args()
+    global _log
+    if args.log:
+        _log = sys.stdout if args.log == "-" else open(args.log, "a", encoding="utf-8")
     GraphHandler.latency = args.latency_ms / 1000
     GraphHandler.error_rate = args.error_rate
     server = ThreadingHTTPServer(("127.0.0.1", args.port), GraphHandler)

@@ -45,7 +45,7 @@ OUT_OF_TIME = (
 )
 PACED = (
     "Not sent yet: the business number's pace (WHATSAPP_MAX_MESSAGES_PER_SECOND, or a pause after "
-    "Meta's 130429) left no room before the event's time bound. It goes out on the next pass."
+    "Meta's 130429) left no room before the time bound. It is tried again in a few seconds."
 )
 NO_ANSWER_IN_TIME = (
     "No answer within the event's time bound. The message may or may not have gone out; a "
@@ -60,8 +60,9 @@ def one_send() -> float:
 
 def time_bound() -> float:
     """Seconds one call may wait for its sends: one send, plus a second for the pool and quick
-    retries."""
-    return one_send() + 1
+    retries; workers also wait for the business number's pace (up to a 130429 pause, twice)."""
+    paced = 2 * pacing.PAUSE if settings.NOTIFICATION_DELIVERY == "celery" else 0
+    return one_send() + 1 + paced
 
 
 def retry_backoff() -> tuple[float, ...]:
@@ -93,12 +94,17 @@ def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
     jobs = _claim(list(ids), {row.pk: row for row in known})
     if not jobs:
         return NotificationLog.objects.none()
-    settled = _send_all(jobs, sleep)
+    # Messages to the same people that waited for these (see _claim) may go once these are
+    # settled: workers hand them on as each answer comes in, so one person's next message is on
+    # its way while this call still waits for others; inline, this call sends them at its end.
+    on_workers = settings.NOTIFICATION_DELIVERY == "celery"
+    follow = (lambda done: dispatch(_next_in_line(done))) if on_workers else None
+    settled = _send_all(jobs, sleep, follow)
     fallbacks = _email_fallbacks(settled)
     if fallbacks:
         _send_all(_claim(fallbacks), sleep)
-    # Messages to the same people that waited for these (see _claim) may go now.
-    dispatch(_next_in_line(jobs))
+    if not on_workers:
+        dispatch(_next_in_line(jobs))
     # Lazy: the request path never reads it back; admin messages and tests do.
     return (NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
             .select_related("recipient").order_by("pk"))
@@ -149,7 +155,7 @@ def _next_in_line(jobs: list[Job]) -> list[int]:
                 .exclude(pk__in=[job.row.pk for job in jobs]).values("channel", "to").annotate(first=Min("pk")).values_list("first", flat=True))
 
 
-def _send_all(jobs: list[Job], sleep) -> list[tuple[Job, Next]]:
+def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
     """Send every job at once; record answers as they come; stop waiting at the time bound."""
     whatsapp, email = get_whatsapp_client(), EmailSender()
     deadline = time.monotonic() + time_bound()
@@ -193,6 +199,8 @@ def _send_all(jobs: list[Job], sleep) -> list[tuple[Job, Next]]:
             # What came in together is written together: one transaction, whatever the count.
             record(outcomes, retries)
             settled += [(o.job, o.next_step) for o in outcomes]
+            if follow is not None and outcomes:
+                follow([o.job for o in outcomes])
             for job, _, backoff in retries:
                 running[pool.submit(_send, job.row, whatsapp, email, deadline, backoff, sleep)] = job
             top_up()
@@ -234,7 +242,7 @@ def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float
         return _late(started=False)
     if row.channel == Channel.WHATSAPP and row.to and not _slot(deadline, sleep):
         return SendResult(status=S.FAILED, error_message=PACED, temporary=True,
-                          failure=Failure.NOT_SENT)
+                          failure=Failure.PACED)
     try:
         if not row.to:
             return SendResult(status=S.SKIPPED,
@@ -255,14 +263,17 @@ def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float
 
 
 def _slot(deadline: float, sleep) -> bool:
-    """Wait for the business number's pace to allow one more message, while the time bound
-    leaves room to send it."""
+    """Wait for this message's moment in the business number's pace, while the time bound leaves
+    room to send it."""
     pacer = pacing.pacer()
-    while (wait := pacer.wait()) > 0:
-        if time.monotonic() + wait + one_send() > deadline:
-            return False
-        sleep(wait)
-    return True
+    while True:
+        delay, reserved = pacer.reserve()
+        if delay > 0:
+            if time.monotonic() + delay + one_send() > deadline:
+                return False  # a reserved slot left unused only slows the others down a little
+            sleep(delay)
+        if reserved:
+            return True
 
 
 def _late(started: bool) -> SendResult:

@@ -55,6 +55,8 @@ def decide(result: SendResult) -> Next:
         return Next.UNKNOWN
     if result.failure == Failure.NOT_SENT:
         return Next.RETRY_NOW
+    if result.failure == Failure.PACED:
+        return Next.RETRY_LATER
     if result.failure == Failure.BAD_ANSWER:
         # An HTML 5xx comes from a proxy before Meta; a 2xx without a message id may be accepted.
         return Next.RETRY_NOW if (result.http_status or 0) >= 500 else Next.UNKNOWN
@@ -97,10 +99,10 @@ def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = N
     wamid, note = result.message_id, ""
     if len(wamid) > WAMID_LENGTH:
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
-    rate_limited = result.error_code in (THROUGHPUT, PAIR_LIMIT)
+    rate_limited = result.error_code in (THROUGHPUT, PAIR_LIMIT) or result.failure == Failure.PACED
     if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not rate_limited:
         next_step = Next.NEVER
-    if result.error_code == THROUGHPUT and later is None:
+    if (result.error_code == THROUGHPUT or result.failure == Failure.PACED) and later is None:
         later = round(PAUSE)  # the pause every sender of the number keeps (notifications.pacing)
     status = result.status if next_step == Next.DONE else OUTCOME_STATUS[next_step]
     error, due = result.error_message or note, None

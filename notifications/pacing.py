@@ -1,11 +1,11 @@
 """Pacing WhatsApp sends to Meta's throughput limit, shared by every process on every host.
 
 Meta takes at most WHATSAPP_MAX_MESSAGES_PER_SECOND messages a second from one business number
-(80 by default) and answers 130429 above it. The count lives in Redis (REDIS_URL) as a sliding
-window of the sends of the last second, read and written by one script on Redis's own clock, so
-workers on hosts whose clocks disagree still share one window. After a 130429 the number pauses
-for PAUSE seconds, for everyone. Without REDIS_URL there is nothing to share: one process sending
-inline is far below the limit, and nothing is paced.
+(80 by default) and answers 130429 above it. With NOTIFICATION_DELIVERY=celery and REDIS_URL, every
+send first reserves a moment of its own in Redis (one script, on Redis's own clock, so workers on
+hosts whose clocks disagree still share one pace), at most one per WINDOW / limit seconds. After a
+130429 the number pauses for PAUSE seconds, for everyone. Inline delivery is not paced: one
+request's messages go out together, far below the limit for a team that sends inline.
 """
 import logging
 import time
@@ -19,28 +19,25 @@ logger = logging.getLogger("notifications.services")
 
 # Seconds every sender of the number waits after Meta answered 130429.
 PAUSE = 5.0
-# The window is a little longer than a second: a slot is taken just before the request leaves,
-# and a request that takes a few milliseconds longer to reach Meta than the next one must still
-# fall inside the window it was counted in.
-WINDOW = 1.02
+# Sends are spaced evenly, one every WINDOW / limit seconds, never in bursts: a burst of the whole
+# limit at once reaches Meta spread by the network, and its tail would share a second with the next
+# burst's head. The window is a little over a second for the same reason: a request that takes a
+# few milliseconds longer on its way than the next one must still fall inside its own second.
+WINDOW = 1.06
 _WARN_EVERY = 60.0
 
-# KEYS: the window (sorted set of send times), the pause flag. ARGV: limit, window (µs), an id.
-# Returns 0 when a slot was taken, otherwise the microseconds until one may be free.
-_TAKE_SLOT = """
+# KEYS: the number's next free moment (µs, Redis's clock), its pause flag. ARGV: the spacing (µs).
+# Returns {µs to wait, 1} with a slot reserved at that moment, or {µs of pause left, 0}.
+_RESERVE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return paused * 1000 end
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
-  return 0
-end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-return math.max(tonumber(oldest[2]) + window - now, 1)
+if paused > 0 then return {paused * 1000, 0} end
+local spacing = tonumber(ARGV[1])
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+redis.call('SET', KEYS[1], string.format('%.0f', slot + spacing), 'PX',
+           math.ceil((slot + spacing - now) / 1000) + 1000)
+return {slot - now, 1}
 """
 
 
@@ -48,22 +45,22 @@ class Pacer:
     """The shared pace of one business number."""
 
     def __init__(self, redis, number: str, limit: int) -> None:
-        self._redis, self._limit = redis, limit
+        self._redis, self._spacing = redis, int(WINDOW / limit * 1_000_000)
         self._keys = (f"incident:pace:{number}", f"incident:pause:{number}")
-        self._script = redis.register_script(_TAKE_SLOT)
+        self._script = redis.register_script(_RESERVE)
         self._warned = 0.0
 
-    def wait(self) -> float:
-        """Take a slot now and return 0, or return the seconds until one may be free. When Redis
-        does not answer, sending goes on unpaced (a log line says so): a missed pace is a 130429
-        and a retry, a stopped sender is every message late."""
+    def reserve(self) -> tuple[float, bool]:
+        """(seconds, True): a slot is ours that many seconds from now. (seconds, False): the
+        number is paused that long; ask again then. When Redis does not answer, sending goes on
+        unpaced (a log line says so): a missed pace costs a 130429 and a retry, a stopped sender
+        every message."""
         try:
-            micros = self._script(keys=self._keys,
-                                  args=[self._limit, int(WINDOW * 1_000_000), uuid.uuid4().hex])
+            micros, reserved = self._script(keys=self._keys, args=[self._spacing])
         except Exception as exc:  # redis.RedisError and socket errors alike
             self._warn(exc)
-            return 0.0
-        return int(micros) / 1_000_000
+            return 0.0, True
+        return int(micros) / 1_000_000, bool(reserved)
 
     def pause(self, seconds: float = PAUSE) -> None:
         try:
@@ -80,18 +77,23 @@ class Pacer:
 
 
 class Unpaced:
-    """No shared state configured: every send may go at once."""
+    """Inline delivery, or no Redis: every send may go at once."""
 
-    def wait(self) -> float:
-        return 0.0
+    def reserve(self) -> tuple[float, bool]:
+        return 0.0, True
 
     def pause(self, seconds: float = PAUSE) -> None:
         pass
 
 
-@lru_cache(maxsize=1)
 def pacer() -> Pacer | Unpaced:
-    if not settings.REDIS_URL:
+    """The pace this process keeps (the seam tests replace)."""
+    return _pacer()
+
+
+@lru_cache(maxsize=1)
+def _pacer() -> Pacer | Unpaced:
+    if settings.NOTIFICATION_DELIVERY != "celery" or not settings.REDIS_URL:
         return Unpaced()
     import redis  # only where Redis is configured
 
@@ -101,8 +103,9 @@ def pacer() -> Pacer | Unpaced:
 
 
 def _forget(*, setting: str, **kwargs) -> None:
-    if setting in ("REDIS_URL", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_MAX_MESSAGES_PER_SECOND"):
-        pacer.cache_clear()
+    if setting in ("REDIS_URL", "WHATSAPP_PHONE_NUMBER_ID", "WHATSAPP_MAX_MESSAGES_PER_SECOND",
+                   "NOTIFICATION_DELIVERY"):
+        _pacer.cache_clear()
 
 
 setting_changed.connect(_forget, dispatch_uid="notifications.forget_pacer")

@@ -8,7 +8,6 @@ marks it UNKNOWN.
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from kombu.utils.url import maybe_sanitize_url
 
 from notifications import delivery, services
@@ -36,7 +35,7 @@ def enqueue(ids: list[int]) -> bool:
         logger.warning(
             "Could not hand %d notification(s) to the Celery broker at %s (%s: %s); they stay "
             "QUEUED and the recovery pass (Celery beat, or deliver_pending_notifications) sends "
-            "them.", len(ids), maybe_sanitize_url(settings.CELERY_BROKER_URL),
+            "them.", len(ids), maybe_sanitize_url(deliver_notifications.app.conf.broker_url),
             type(exc).__name__, exc)
         return False
     return True

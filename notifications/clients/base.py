@@ -14,6 +14,7 @@ class Failure(str, Enum):
     PROVIDER_ERROR = "provider_error"  # Graph (or the mail server) answered with an error
     BAD_ANSWER = "bad_answer"  # an answer that cannot be read: HTML, or no message id
     INTERNAL = "internal"  # our own code failed
+    PACED = "paced"  # not sent: the business number's pace left no room in the time bound
 
 
 @dataclass(frozen=True)

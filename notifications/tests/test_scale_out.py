@@ -1,0 +1,288 @@
+"""NOTIFICATION_DELIVERY=celery without a broker (tasks run eagerly or are recorded), the order of
+one person's messages, pacing, and the rate-limit errors. The real workers: test_workers.py."""
+import logging
+from datetime import timedelta
+
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.utils import timezone
+
+from Incident.celery import app as celery_app
+from notifications import delivery, pacing, services, tasks
+from notifications.clients.base import Failure, SendResult
+from notifications.models import NotificationLog
+from notifications.models import NotificationStatus as S
+from notifications.outcomes import MAX_ATTEMPTS
+from tickets import services as ticket_services
+from tickets.models import TicketEventType as E
+from tickets.models import TicketStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def celery_mode(settings):
+    settings.NOTIFICATION_DELIVERY = "celery"
+
+
+@pytest.fixture
+def handed(monkeypatch) -> list[list[int]]:
+    """What was handed to the broker, instead of a broker."""
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
+                        lambda args, **options: sent.append(list(args[0])))
+    return sent
+
+
+@pytest.fixture
+def eager():
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+class FakePacer:
+    """Answers from `answers` ((seconds, reserved) each), then "go now"."""
+
+    def __init__(self):
+        self.answers, self.paused = [], []
+
+    def reserve(self) -> tuple[float, bool]:
+        return self.answers.pop(0) if self.answers else (0.0, True)
+
+    def pause(self, seconds: float = pacing.PAUSE) -> None:
+        self.paused.append(seconds)
+
+
+@pytest.fixture
+def pacer(monkeypatch) -> FakePacer:
+    fake = FakePacer()
+    monkeypatch.setattr(pacing, "pacer", lambda: fake)
+    return fake
+
+
+def forget_connections() -> None:
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def create(api, cast) -> int:
+    response = api(cast.client).post("/api/tickets/", {
+        "title": "Printer on fire", "description": "Smoke", "project_name": "Office",
+        "priority": "HIGH", "category": "BUG"})
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+# --- Celery mode -----------------------------------------------------------------------------------
+
+
+def test_celery_mode_hands_the_event_to_the_workers_on_commit_and_sends_nothing_itself(
+        api, cast, sender, celery_mode, handed, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_id = create(api, cast)
+    rows = list(NotificationLog.objects.filter(ticket_id=ticket_id))
+    assert handed == [[row.pk for row in rows]] and rows
+    assert all(row.status == S.QUEUED for row in rows) and sender.calls == []
+
+
+def test_a_task_runs_the_same_delivery_and_a_second_run_sends_nothing_more(
+        api, cast, sender, celery_mode, eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_id = create(api, cast)
+    [row] = NotificationLog.objects.filter(ticket_id=ticket_id)
+    assert row.status == S.SENT and len(sender.calls) == 1
+    tasks.deliver_notifications.delay([row.pk])  # Celery delivers at least once
+    assert len(sender.calls) == 1 and NotificationLog.objects.get(pk=row.pk).attempt_count == 1
+
+
+def test_a_task_delivered_again_after_its_worker_died_mid_send_sends_nothing(
+        cast, ticket_in, sender):
+    ticket = ticket_in(TicketStatus.NEW)
+    [row] = NotificationLog.objects.filter(ticket=ticket)
+    delivery._claim([row.pk])  # the first worker claimed it, its request left, then it died
+    tasks.deliver_notifications([row.pk])  # the broker hands the task to another worker
+    assert sender.calls == []
+    done = services.recover(lease=timedelta(0))
+    row.refresh_from_db()
+    assert done.abandoned == 1 and row.status == S.UNKNOWN and sender.calls == []
+
+
+def test_a_broker_that_does_not_answer_keeps_the_change_and_leaves_the_rows_queued(
+        api, cast, sender, celery_mode, django_capture_on_commit_callbacks, caplog):
+    celery_app.conf.broker_url, kept = "redis://:s3cret@127.0.0.1:1/0", celery_app.conf.broker_url
+    forget_connections()  # made from the URL once
+    try:
+        with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.WARNING):
+            ticket_id = create(api, cast)
+    finally:
+        celery_app.conf.broker_url = kept
+        forget_connections()
+    rows = list(NotificationLog.objects.filter(ticket_id=ticket_id))
+    assert rows and all(row.status == S.QUEUED for row in rows)
+    [line] = [r.getMessage() for r in caplog.records if "Celery broker" in r.getMessage()]
+    assert "stay QUEUED" in line and "Connection refused" in line and "s3cret" not in line
+    # The recovery pass sends them once a process can: here the cron line of inline mode.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.conf.settings.NOTIFICATION_DELIVERY", "inline")
+        call_command("deliver_pending_notifications", stdout=open("/dev/null", "w"))
+    assert {row.status for row in NotificationLog.objects.filter(ticket_id=ticket_id)} == {S.SENT}
+
+
+def test_the_recovery_pass_in_celery_mode_hands_due_rows_over_in_event_sized_tasks(
+        cast, ticket_in, sender, celery_mode, handed, settings, capsys):
+    settings.WHATSAPP_MAX_WORKERS = 2
+    for _ in range(3):
+        ticket_in(TicketStatus.NEW)  # one admin each: three QUEUED rows
+    call_command("deliver_pending_notifications")
+    assert "3 due notification(s) handed to the Celery workers" in capsys.readouterr().out
+    assert [len(ids) for ids in handed] == [2, 1] and sender.calls == []
+
+
+# --- One person's messages, in order ---------------------------------------------------------------
+
+
+def test_a_persons_later_message_waits_for_the_earlier_one_then_follows_it(cast, ticket_in, sender):
+    ticket = ticket_in(TicketStatus.NEW)
+    first = NotificationLog.objects.get(ticket=ticket)  # to the admin, not sent yet
+    second_ticket = ticket_services.ticket_create(
+        client=cast.client, title="Second", description="d", project_name="p",
+        priority="LOW", category="BUG")
+    second = NotificationLog.objects.get(ticket=second_ticket)
+    assert (first.to, first.pk) == (second.to, second.pk - 1)
+
+    services.deliver_event(second.ticket_event_id)  # the later event's process comes first
+    assert NotificationLog.objects.get(pk=second.pk).status == S.QUEUED and sender.calls == []
+
+    services.deliver_event(first.ticket_event_id)  # the earlier one goes, then the later
+    assert [call.callback_data for call in sender.calls] == [first.callback_id, second.callback_id]
+    assert set(NotificationLog.objects.values_list("status", flat=True)) == {S.SENT}
+
+
+def test_in_celery_mode_the_next_in_line_goes_to_the_workers(
+        cast, ticket_in, sender, celery_mode, handed):
+    first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    delivery.deliver([first.pk])
+    assert handed == [[second.pk]] and len(sender.calls) == 1
+
+
+def test_a_message_waiting_out_a_retry_holds_nothing_back(cast, ticket_in, sender):
+    first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    NotificationLog.objects.filter(pk=first.pk).update(
+        next_attempt_at=timezone.now() + timedelta(minutes=5))
+    second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    delivery.deliver([second.pk])
+    assert [call.callback_data for call in sender.calls] == [second.callback_id]
+
+
+# --- Pacing and Meta's rate limits ------------------------------------------------------------------
+
+
+def test_a_send_waits_for_its_moment_in_the_business_numbers_pace(
+        cast, ticket_in, sender, pacer, sleeps, celery_mode):
+    pacer.answers = [(2.0, False), (0.3, True)]  # paused for 2 s, then a slot 0.3 s ahead
+    [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
+                             sleep=sleeps.append)
+    assert sleeps == [2.0, 0.3] and row.status == S.SENT and len(sender.calls) == 1
+
+
+def test_a_pace_that_leaves_no_room_in_the_time_bound_sends_nothing_and_says_so(
+        cast, ticket_in, sender, pacer, sleeps, celery_mode):
+    pacer.answers = [(60.0, True)]
+    [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
+                             sleep=sleeps.append)
+    assert sender.calls == [] and row.status == S.QUEUED and not row.may_have_been_sent
+    assert row.error_message.startswith(delivery.PACED) and sleeps == []
+    assert timezone.now() < row.next_attempt_at <= timezone.now() + timedelta(seconds=pacing.PAUSE)
+
+
+def test_130429_pauses_the_number_for_everyone_and_retries_after_the_pause(
+        cast, ticket_in, sender, pacer):
+    sender.results[cast.admin.profile.whatsapp_number] = SendResult(
+        status=S.FAILED, http_status=429, error_code="130429", temporary=True,
+        failure=Failure.PROVIDER_ERROR, error_message="Throughput reached")
+    before = timezone.now()
+    [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk])
+    assert pacer.paused == [pacing.PAUSE] and len(sender.calls) == 1
+    assert row.status == S.QUEUED and row.error_code == "130429"
+    assert timedelta(seconds=pacing.PAUSE - 1) <= row.next_attempt_at - before <= timedelta(
+        seconds=pacing.PAUSE + 2)
+
+
+def test_the_pair_rate_limit_is_retried_later_however_many_tries_it_took(cast, ticket_in, sender):
+    sender.results[cast.admin.profile.whatsapp_number] = SendResult(
+        status=S.FAILED, http_status=400, error_code="131056", temporary=True,
+        failure=Failure.PROVIDER_ERROR, error_message="Pair rate limit")
+    row = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    NotificationLog.objects.filter(pk=row.pk).update(attempt_count=MAX_ATTEMPTS + 3)
+    [row] = delivery.deliver([row.pk])
+    assert row.status == S.QUEUED and row.next_attempt_at > timezone.now() + timedelta(minutes=10)
+    assert "Next try after" in row.error_message
+
+
+# --- Pacer on a real Redis ---------------------------------------------------------------------------
+
+
+def test_the_pacer_spaces_sends_evenly_across_processes_and_honours_a_pause(
+        redis_url, unique, settings, celery_mode):
+    import redis
+
+    settings.REDIS_URL, settings.WHATSAPP_PHONE_NUMBER_ID = redis_url, unique
+    settings.WHATSAPP_MAX_MESSAGES_PER_SECOND = 4
+    here = pacing.pacer()
+    there = pacing.Pacer(redis.Redis.from_url(redis_url), unique, 4)  # another process's
+    spacing = pacing.WINDOW / 4
+    slots = [here.reserve(), there.reserve(), here.reserve(), there.reserve(), here.reserve()]
+    assert all(reserved for _, reserved in slots) and slots[0][0] == 0
+    # Each a spacing after the one before, whoever asked (less the time the asking took).
+    for n, (seconds, _) in enumerate(slots[1:], 1):
+        assert n * spacing - 0.05 < seconds <= n * spacing
+    # Five moments in 4 × spacing: never more than the limit in any window of WINDOW seconds.
+    assert slots[4][0] - slots[0][0] >= pacing.WINDOW - 0.05
+    there.pause(30)
+    seconds, reserved = here.reserve()
+    assert 29 < seconds <= 30 and not reserved
+
+
+def test_without_redis_answering_the_pacer_lets_sends_go_and_says_so(settings, caplog, celery_mode):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    with caplog.at_level(logging.WARNING):
+        assert pacing.pacer().reserve() == (0.0, True)
+    assert "sending unpaced" in caplog.text
+
+
+@pytest.mark.parametrize("delivery_mode, redis", [("inline", "redis://127.0.0.1:6379/0"),
+                                                  ("celery", "")])
+def test_inline_delivery_or_no_redis_url_is_not_paced(settings, delivery_mode, redis):
+    settings.NOTIFICATION_DELIVERY, settings.REDIS_URL = delivery_mode, redis
+    assert isinstance(pacing.pacer(), pacing.Unpaced) and pacing.pacer().reserve() == (0.0, True)
+
+
+# --- Settings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"NOTIFICATION_DELIVERY": "threads"}, "notifications.E009"),
+    ({"NOTIFICATION_DELIVERY": "celery", "REDIS_URL": ""}, "notifications.W004"),
+    ({"WHATSAPP_MAX_MESSAGES_PER_SECOND": 0}, "notifications.E010"),
+])
+def test_checks_name_the_scale_out_settings_that_cannot_work(settings, changes, problem):
+    for name, value in changes.items():
+        setattr(settings, name, value)
+    assert problem in {message.id for message in run_checks()}
+
+
+def test_celery_mode_with_redis_is_a_clean_configuration(settings):
+    settings.NOTIFICATION_DELIVERY, settings.REDIS_URL = "celery", "redis://127.0.0.1:6379/0"
+    assert not {m.id for m in run_checks()} & {"notifications.E009", "notifications.W004"}
+
+
+def test_the_worker_app_knows_both_tasks_and_beat_runs_the_recovery_every_minute():
+    celery_app.loader.import_default_modules()
+    assert {"notifications.tasks.deliver_notifications",
+            "notifications.tasks.recover_notifications"} <= set(celery_app.tasks)
+    [entry] = celery_app.conf.beat_schedule.values()
+    assert entry == {"task": "notifications.tasks.recover_notifications", "schedule": 60.0}
+    assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
