@@ -29,7 +29,8 @@ LOG_FIELDS = (
     "template_name", "template_language", "template_params", "message",
 )
 ATTEMPT_FIELDS = ("number", "status", "started_at", "finished_at", "provider_message_id",
-                  "http_status", "error_code", "error_message", "may_have_gone_out")
+                  "http_status", "error_code", "error_subcode", "error_message", "fbtrace_id",
+                  "may_have_gone_out")
 
 
 class ReadOnlyAdminMixin:

@@ -1,152 +1,181 @@
-"""What each Graph error code means for whoever reads the notification log, and what to do.
+"""What each Graph error code means for whoever reads the notification log, what to do, and what
+the product does about it by itself.
 
-Meta asks integrations to branch on `error.code` (not on HTTP status or the title), so this table
-is keyed by code. `temporary` says whether sending the same request again later can succeed
-without a person fixing something first. Sources: ../shared/docs/whatsapp-cloud-api.md §2.3 and
-the setup guide's troubleshooting section.
+Meta asks integrations to branch on `error.code` (not on HTTP status, subcode or the title in
+`message`), so this table is keyed by code. Each code has one retry class (notifications.outcomes
+turns it into the next step). Sources: Meta's error-codes page as summarised in
+../shared/docs/whatsapp-cloud-api.md §2.3, and the setup guide's troubleshooting section.
 """
+import re
 from dataclasses import dataclass
+from enum import Enum
+
+
+class Retry(str, Enum):
+    NOW = "retry now"  # a passing fault: the same request again, in this run
+    LATER = "retry later"  # waiting clears it: QUEUED again, with a growing delay
+    NEVER = "never"  # a person must change something first (or, for a few codes, never at all)
+    UNKNOWN = "unknown"  # it may have gone out: never repeated blindly
 
 
 @dataclass(frozen=True)
-class GraphErrorInfo:
+class GraphError:
     meaning: str
     action: str
-    temporary: bool = False
+    retry: Retry = Retry.NEVER
+    # Sending it again cannot help whatever anybody fixes on our side (the person opted out, the
+    # number is the sender's own...): bulk resends leave it out.
+    final: bool = False
 
 
-GRAPH_ERRORS: dict[int, GraphErrorInfo] = {
-    0: GraphErrorInfo(
-        "The app could not be authenticated (the access token expired or was invalidated)",
-        "Generate a new token, ideally a permanent System User token (setup guide step 9), and "
-        "set WHATSAPP_ACCESS_TOKEN.",
-    ),
-    4: GraphErrorInfo(
-        "The app's API call rate limit was reached",
-        "Wait before sending again; the limit resets within the hour.",
-        temporary=True,
-    ),
-    10: GraphErrorInfo(
-        "Permission denied: the token lacks a permission or it was removed",
-        "Give the token the whatsapp_business_messaging permission and generate it again.",
-    ),
-    100: GraphErrorInfo(
-        "A parameter is not valid",
-        "Check the recipient's number (country code and number, e.g. +201234567890) and "
-        "WHATSAPP_PHONE_NUMBER_ID (WhatsApp → API Setup in the Meta Developer Console).",
-    ),
-    190: GraphErrorInfo(
-        "The access token has expired or is invalid",
-        "Generate a permanent token (setup guide step 9: Business Settings → System Users → "
-        "Generate New Token) and set WHATSAPP_ACCESS_TOKEN. Temporary tokens last 24 hours.",
-    ),
-    200: GraphErrorInfo(
-        "The app lacks permission for this call (or no token was sent)",
-        "Check that WHATSAPP_ACCESS_TOKEN is set and has whatsapp_business_messaging.",
-    ),
-    368: GraphErrorInfo(
-        "The business account is temporarily blocked for policy violations",
-        "Check Account Quality in WhatsApp Manager; sending resumes when the block is lifted.",
-    ),
-    80007: GraphErrorInfo(
-        "The WhatsApp Business Account's rate limit was reached",
-        "Wait and send again later; the limit resets hourly.",
-        temporary=True,
-    ),
-    130429: GraphErrorInfo(
-        "Cloud API message throughput was reached (80 messages a second by default)",
-        "Send again shortly; the limit clears as soon as the rate drops.",
-        temporary=True,
-    ),
-    131000: GraphErrorInfo(
-        "Something went wrong at Meta while sending; the message may or may not have gone out",
-        "Try again later; if it keeps happening, contact Meta support with the fbtrace_id.",
-        temporary=True,
-    ),
-    131026: GraphErrorInfo(
-        "The message could not be delivered: the number is not on WhatsApp, has not accepted "
-        "WhatsApp's terms, or uses an outdated WhatsApp version",
-        "Check the number on the user's profile and ask them to update WhatsApp.",
-    ),
-    131030: GraphErrorInfo(
-        "Recipient phone number not in allowed list",
-        "Add the number in the Meta Developer Console → WhatsApp → API Setup → Manage phone "
-        "number list (test numbers can message at most 5 verified recipients), or use a "
-        "production business number.",
-    ),
-    131031: GraphErrorInfo(
-        "The business account is locked",
-        "Check Account Quality and the two-step verification PIN in WhatsApp Manager.",
-    ),
-    131047: GraphErrorInfo(
-        "More than 24 hours have passed since the recipient last wrote to the business number, "
-        "so a free-text message is refused",
-        "Ask the recipient to send any message to the business number, or send an approved "
-        "template instead.",
-    ),
-    131048: GraphErrorInfo(
-        "Sending is restricted because of spam reports or low quality",
-        "Pause sending and check the number's quality rating in WhatsApp Manager.",
-    ),
-    131056: GraphErrorInfo(
-        "Too many messages to this recipient in a short time (pair rate limit)",
-        "Wait a few seconds before messaging this person again; other recipients are unaffected.",
-        temporary=True,
-    ),
-    131057: GraphErrorInfo(
-        "The business account is in maintenance (for example a throughput upgrade)",
-        "Send again in a minute.",
-        temporary=True,
-    ),
-    132000: GraphErrorInfo(
-        "The number of template parameters does not match the template's body",
-        "Make the event's \"params\" in WHATSAPP_TEMPLATES list exactly as many fields as the "
-        "template has {{n}} placeholders in WhatsApp Manager.",
-    ),
-    132001: GraphErrorInfo(
-        "The template does not exist in that language or is not approved yet",
-        "Check the template name and language code in WhatsApp Manager against "
-        "WHATSAPP_TEMPLATES, and wait for approval.",
-    ),
-    132012: GraphErrorInfo(
-        "Template parameter values are formatted incorrectly",
-        "Check that each parameter in WHATSAPP_TEMPLATES fits the template's placeholder type.",
-    ),
-    132005: GraphErrorInfo(
-        "The template's translated text is too long",
-        "Shorten the parameter values or the template text.",
-    ),
-    132007: GraphErrorInfo(
-        "The template's content violates WhatsApp policy",
-        "Edit the template in WhatsApp Manager and submit it again.",
-    ),
-    132015: GraphErrorInfo(
-        "The template is paused because of low quality",
-        "Edit the template in WhatsApp Manager, or map the event to another approved template "
-        "in WHATSAPP_TEMPLATES.",
-    ),
-    132016: GraphErrorInfo(
-        "The template is disabled after repeated quality problems",
-        "Create a new template and map the event to it in WHATSAPP_TEMPLATES.",
-    ),
-    133010: GraphErrorInfo(
-        "The business phone number is not registered on the WhatsApp Cloud API",
-        "Finish registering the number (WhatsApp Manager, or POST /{phone-number-id}/register) "
-        "and check WHATSAPP_PHONE_NUMBER_ID.",
-    ),
+_TOKEN = ("Generate a permanent token (setup guide step 9: Business Settings → System Users → "
+          "Generate New Token, with whatsapp_business_messaging) and set WHATSAPP_ACCESS_TOKEN. ")
+_PERMISSION = ("Check the token in Meta's Access Token Debugger: it needs whatsapp_business_messaging "
+               "(and whatsapp_business_management for templates). ")
+
+GRAPH_ERRORS: dict[int, GraphError] = {
+    0: GraphError("The app could not be authenticated (the access token expired or was invalidated)",
+                  _TOKEN + "Then resend."),
+    1: GraphError("Meta could not handle the request (an invalid request or a fault at Meta)",
+                  "Nothing, if it passes; it is tried again later. If it persists, check Meta's "
+                  "status page.", Retry.LATER),
+    2: GraphError("Meta's service is temporarily down or overloaded",
+                  "Nothing: it is tried again later.", Retry.LATER),
+    3: GraphError("The app lacks a capability or permission for this call", _PERMISSION),
+    4: GraphError("The app's API call rate limit was reached",
+                  "Nothing: it is tried again later (the limit resets within the hour).", Retry.LATER),
+    10: GraphError("Permission denied: the token lacks a permission or it was removed", _PERMISSION),
+    33: GraphError("The business phone number was deleted",
+                   "Check WHATSAPP_PHONE_NUMBER_ID against WhatsApp → API Setup."),
+    100: GraphError("A parameter is not valid",
+                    "Check the recipient's number (country code and number, e.g. +201234567890) and "
+                    "WHATSAPP_PHONE_NUMBER_ID (WhatsApp → API Setup in the Meta Developer Console)."),
+    190: GraphError("The access token has expired or is invalid",
+                    _TOKEN + "Temporary tokens last 24 hours."),
+    368: GraphError("The business account is temporarily blocked for policy violations",
+                    "Check Account Quality in WhatsApp Manager; resend once the block is lifted."),
+    80007: GraphError("The WhatsApp Business Account's rate limit was reached",
+                      "Nothing: it is tried again later (the limit resets hourly).", Retry.LATER),
+    130429: GraphError("Cloud API message throughput was reached (80 messages a second by default)",
+                       "Nothing: sending that number pauses a few seconds and it is tried again.",
+                       Retry.LATER),
+    130472: GraphError("The recipient's number is part of a Meta experiment, so the message was not "
+                       "sent (and not charged)", "Nothing to do.", final=True),
+    130497: GraphError("The business account may not message users in the recipient's country",
+                       "See WhatsApp's Business Messaging Policy for the countries your business "
+                       "category may message.", final=True),
+    131000: GraphError("Something went wrong at Meta while sending; the message may or may not have "
+                       "gone out", "Wait for a delivery report; if none comes, check with the "
+                       "recipient before resending, and quote the fbtrace_id to Meta if it keeps "
+                       "happening.", Retry.UNKNOWN),
+    131005: GraphError("Access denied: the token may not send for this number", _PERMISSION),
+    131008: GraphError("A required parameter is missing",
+                       "A fault in the request: report it with the fbtrace_id."),
+    131009: GraphError("A parameter value is not valid",
+                       "Check the recipient's number and the template parameters (WHATSAPP_TEMPLATES)."),
+    131016: GraphError("Meta's service is unavailable for the moment",
+                       "Nothing: it is tried again later.", Retry.LATER),
+    131021: GraphError("The recipient is the business number itself",
+                       "Give the user their own number, not the business number.", final=True),
+    131026: GraphError("The message could not be delivered: the number is not on WhatsApp, has not "
+                       "accepted WhatsApp's terms, or uses an outdated WhatsApp version",
+                       "Check the number on the user's profile and ask them to update WhatsApp."),
+    131030: GraphError("Recipient phone number not in allowed list",
+                       "Add the number in the Meta Developer Console → WhatsApp → API Setup → "
+                       "Manage phone number list (test numbers can message at most 5 verified "
+                       "recipients), or use a production business number."),
+    131031: GraphError("The business account is locked",
+                       "Check Account Quality and the two-step verification PIN in WhatsApp Manager."),
+    131037: GraphError("The business number's display name is not approved yet",
+                       "Get the display name approved in WhatsApp Manager → Phone numbers, then resend."),
+    131042: GraphError("A payment problem on the WhatsApp Business Account (no valid payment method, "
+                       "credit line over its limit, or billing not set up)",
+                       "Fix the payment settings in Meta Business Suite → Billing, then resend."),
+    131045: GraphError("The business number's registration or certificate is not valid",
+                       "Register the number again (WhatsApp Manager, or POST /{phone-number-id}/register)."),
+    131047: GraphError("More than 24 hours have passed since the recipient last wrote to the business "
+                       "number, so a free-text message is refused",
+                       "Resend it: a resend goes as the approved template. Or set "
+                       "WHATSAPP_MESSAGE_MODE=auto so this happens by itself."),
+    131048: GraphError("Sending is restricted because of spam reports or low quality",
+                       "Pause sending and check the number's quality rating in WhatsApp Manager."),
+    131049: GraphError("Meta chose not to deliver this message to keep user engagement healthy (a "
+                       "limit on marketing messages per user)",
+                       "Do not resend at once; register the templates as UTILITY, not MARKETING."),
+    131050: GraphError("The recipient chose to stop marketing messages from this business",
+                       "Do not resend; use a UTILITY template for ticket notifications.", final=True),
+    131051: GraphError("The message type is not supported",
+                       "A fault in the request: report it with the fbtrace_id."),
+    131053: GraphError("The media could not be uploaded", "Check the media, then resend."),
+    131056: GraphError("Too many messages to this recipient in a short time (pair rate limit)",
+                       "Nothing: it is tried again later; other recipients are unaffected.",
+                       Retry.LATER),
+    131057: GraphError("The business account is in maintenance (for example a throughput upgrade)",
+                       "Nothing: it is tried again in a minute.", Retry.LATER),
+    132000: GraphError("The number of template parameters does not match the template's body",
+                       "Make the event's \"params\" in WHATSAPP_TEMPLATES list exactly as many fields "
+                       "as the template has {{n}} placeholders in WhatsApp Manager."),
+    132001: GraphError("The template does not exist in that language or is not approved yet",
+                       "Check the template name and language code in WhatsApp Manager against "
+                       "WHATSAPP_TEMPLATES, and wait for approval."),
+    132005: GraphError("The template's translated text is too long",
+                       "Shorten the parameter values or the template text."),
+    132007: GraphError("The template's content violates WhatsApp policy",
+                       "Edit the template in WhatsApp Manager and submit it again."),
+    132012: GraphError("Template parameter values are formatted incorrectly",
+                       "Check that each parameter in WHATSAPP_TEMPLATES fits the template's "
+                       "placeholder type."),
+    132015: GraphError("The template is paused because of low quality",
+                       "Edit the template in WhatsApp Manager, or map the event to another approved "
+                       "template in WHATSAPP_TEMPLATES."),
+    132016: GraphError("The template is disabled after repeated quality problems",
+                       "Create a new template and map the event to it in WHATSAPP_TEMPLATES."),
+    132068: GraphError("The Flow is blocked", "Fix the Flow in WhatsApp Manager."),
+    132069: GraphError("The Flow is throttled", "Nothing: it is tried again later.", Retry.LATER),
+    133010: GraphError("The business phone number is not registered on the WhatsApp Cloud API",
+                       "Finish registering the number (WhatsApp Manager, or POST "
+                       "/{phone-number-id}/register) and check WHATSAPP_PHONE_NUMBER_ID."),
+    135000: GraphError("Meta could not send the message because of an unspecified problem with the "
+                       "request's parameters", "Report it to Meta with the fbtrace_id."),
 }
+# Permission errors come as any code from 200 to 299.
+_PERMISSIONS = GraphError("The app lacks permission for this call (or no token was sent)",
+                          "Check that WHATSAPP_ACCESS_TOKEN is set. " + _PERMISSION)
+_TITLE_PREFIX = re.compile(r"^\(#\d+\)\s*")
+
+
+def lookup(code: int | None) -> GraphError | None:
+    if code is None:
+        return None
+    return GRAPH_ERRORS.get(code) or (_PERMISSIONS if 200 <= code <= 299 else None)
+
+
+def retry_class(code: int | None, http_status: int | None = None) -> Retry:
+    """The code's class; a code not in the table is retried now only when the answer was a 5xx
+    (Meta's side), otherwise a person has to look."""
+    info = lookup(code)
+    if info is not None:
+        return info.retry
+    return Retry.NOW if (http_status or 0) >= 500 else Retry.NEVER
+
+
+def is_final(code: str) -> bool:
+    """Whether a row failed with a code that no resend can cure (left out of bulk resends)."""
+    info = lookup(int(code)) if code.isdigit() else None
+    return bool(info and info.final)
+
+
+FINAL_CODES = tuple(str(code) for code, info in GRAPH_ERRORS.items() if info.final)
 
 
 def explain(code: int | None, graph_message: str = "", details: str = "") -> str:
-    """A log line for an error: what happened and what to do, or Graph's words for unknown codes."""
-    info = GRAPH_ERRORS.get(code) if code is not None else None
+    """A log line for an error: what happened and what to do, with Meta's own details once."""
+    title = _TITLE_PREFIX.sub("", graph_message).strip()
+    details = details.strip()
+    info = lookup(code)
     if info is None:
-        text = graph_message or "Graph returned an error without a message"
-        return f"{text}: {details}" if details and details not in text else text
+        if title and details and details.lower() not in title.lower():
+            return f"{title}: {details}"
+        return details or title or "Graph returned an error without a message"
     text = f"{info.meaning}. {info.action}"
-    return f"{text} (Meta: {details})" if details else text
-
-
-def is_temporary(code: int | None) -> bool:
-    info = GRAPH_ERRORS.get(code) if code is not None else None
-    return bool(info and info.temporary)
+    return f"{text} (Meta: {details})" if details and details.lower() != info.meaning.lower() else text

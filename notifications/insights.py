@@ -122,7 +122,7 @@ def failures_by_code(now: datetime) -> list[FailureGroup]:
     result = []
     for group in groups:
         code = group["error_code"]
-        if code.isdigit() and int(code) in graph_errors.GRAPH_ERRORS:
+        if code.isdigit() and graph_errors.lookup(int(code)) is not None:
             explanation = graph_errors.explain(int(code))
         elif code:
             explanation = "Not a code this system knows; see the rows' own messages."

@@ -158,6 +158,9 @@ class DeliveryAttempt(models.Model):
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
     may_have_gone_out = models.BooleanField(default=False)
+    fbtrace_id = models.CharField("fbtrace_id", max_length=64, blank=True,
+                                  help_text="Quote it to Meta support about this request.")
+    error_subcode = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ("notification_id", "number")

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications.clients.base import Failure, SendResult
+from notifications.graph_errors import Retry, retry_class
 from notifications.pacing import PAUSE
 from notifications.models import (
     ARRIVED,
@@ -60,13 +61,15 @@ def decide(result: SendResult) -> Next:
     if result.failure == Failure.BAD_ANSWER:
         # An HTML 5xx comes from a proxy before Meta; a 2xx without a message id may be accepted.
         return Next.RETRY_NOW if (result.http_status or 0) >= 500 else Next.UNKNOWN
-    if result.error_code == "131000":  # Meta: something went wrong, it may or may not have gone
-        return Next.UNKNOWN
-    if result.error_code in (THROUGHPUT, PAIR_LIMIT):
-        return Next.RETRY_LATER
-    if (result.http_status or 0) >= 500 and not result.error_code:
+    if result.error_code.isdigit():  # Graph's answer: its code's class (notifications.graph_errors)
+        return BY_CLASS[retry_class(int(result.error_code), result.http_status)]
+    if (result.http_status or 0) >= 500:
         return Next.RETRY_NOW
     return Next.RETRY_LATER if result.temporary else Next.NEVER
+
+
+BY_CLASS = {Retry.NOW: Next.RETRY_NOW, Retry.LATER: Next.RETRY_LATER, Retry.NEVER: Next.NEVER,
+            Retry.UNKNOWN: Next.UNKNOWN}
 
 
 @dataclass
@@ -168,17 +171,19 @@ def _write(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
 
 def _attempt(job: Job, result: SendResult, status: str, wamid: str, error: str, now) -> tuple:
     return (job.row.pk, job.row.attempt_count, status, job.started, now, wamid,
-            result.http_status, result.error_code, error, status == S.UNKNOWN)
+            result.http_status, result.error_code, error, status == S.UNKNOWN, result.fbtrace_id,
+            result.error_subcode)
 
 
 # Plain SQL, one statement for all the answers gathered: this is the fan-out's hot path, where
 # the ORM's per-row statements (or CASE expressions) cost more CPU than the sends themselves.
 
 def _add_attempts(attempts: list[tuple]) -> tuple[str, list]:
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(attempts))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(attempts))
     return (f"INSERT INTO {DeliveryAttempt._meta.db_table} (notification_id, number, status, "
             "started_at, finished_at, provider_message_id, http_status, error_code, error_message, "
-            f"may_have_gone_out) VALUES {rows}", [value for row in attempts for value in row])
+            f"may_have_gone_out, fbtrace_id, error_subcode) VALUES {rows}",
+            [value for row in attempts for value in row])
 
 
 def _cast(column: str, pg_type: str) -> str:

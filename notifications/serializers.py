@@ -9,7 +9,8 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = DeliveryAttempt
         fields = ("number", "status", "started_at", "finished_at", "provider_message_id",
-                  "http_status", "error_code", "error_message", "may_have_gone_out")
+                  "http_status", "error_code", "error_subcode", "error_message", "fbtrace_id",
+                  "may_have_gone_out")
 
 
 class NotificationLogSerializer(serializers.ModelSerializer):

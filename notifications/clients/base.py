@@ -27,6 +27,9 @@ class SendResult:
     # Could the same request succeed later without anybody fixing anything?
     temporary: bool = False
     failure: Failure | None = None
+    # What Meta support asks for about a failed request, and Graph's (deprecated) subcode.
+    fbtrace_id: str = ""
+    error_subcode: str = ""
 
     @property
     def ok(self) -> bool:

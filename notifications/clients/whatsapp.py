@@ -161,12 +161,16 @@ class WhatsAppClient:
         message = graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))
         if not error:
             message = f"WhatsApp answered HTTP {status} without an error object. Resend later."
+        retry = graph_errors.retry_class(code, status)
+        subcode = error.get("error_subcode")
         return self._failed(
             message,
             http_status=status,
             error_code="" if code is None else str(code),
-            temporary=graph_errors.is_temporary(code) or (code is None and status >= 500),
+            temporary=retry in (graph_errors.Retry.NOW, graph_errors.Retry.LATER),
             failure=Failure.PROVIDER_ERROR,
+            fbtrace_id=str(error.get("fbtrace_id") or "")[:64],
+            error_subcode=str(subcode)[:32] if isinstance(subcode, int) else "",
         )
 
     def _failed(self, message: str, **fields) -> SendResult:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import services
+from notifications import graph_errors, services
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import TicketEventType
 
@@ -21,12 +21,15 @@ class Command(BaseCommand):
                             help="Only this event, e.g. TICKET_CREATED.")
         parser.add_argument("--dry-run", action="store_true",
                             help="List what would be resent, send nothing.")
+        parser.add_argument("--error-code", metavar="CODE",
+                            help="Only notifications that failed with this Graph error code; "
+                                 "named here, even a code no resend can cure is resent.")
         parser.add_argument("--include-uncertain", action="store_true",
                             help="Also resend UNKNOWN notifications, which may have gone out: the "
                                  "person may get the message twice.")
 
     def handle(self, *args, since: float, event: str | None, dry_run: bool,
-               include_uncertain: bool, **options) -> None:
+               include_uncertain: bool, error_code: str | None, **options) -> None:
         if since <= 0:
             raise CommandError("--since takes a positive number of hours.")
         rows = NotificationLog.objects.filter(
@@ -35,6 +38,17 @@ class Command(BaseCommand):
         ).select_related("recipient").order_by("created_at", "id")
         if event:
             rows = rows.filter(event=event)
+        if error_code:
+            rows = rows.filter(error_code=error_code)
+        else:
+            # Codes no resend can cure (the person opted out, an experiment, the business's own
+            # number...): resending them in bulk would only fail again, or annoy.
+            final = rows.filter(error_code__in=graph_errors.FINAL_CODES).count()
+            rows = rows.exclude(error_code__in=graph_errors.FINAL_CODES)
+            if final:
+                self.stdout.write(f"Left out {final} notification(s) that failed with a code no "
+                                  "resend can cure (" + ", ".join(graph_errors.FINAL_CODES)
+                                  + "); name one with --error-code to resend it anyway.")
         rows = list(rows)
 
         for row in rows:
