@@ -153,9 +153,8 @@ def _apply(row: NotificationLog, update: StatusUpdate) -> set[str]:
         row.delivery_status = new
         if new == DeliveryStatus.FAILED:
             row.error_code = update.error_code
-            details = ": ".join(p for p in (update.error_title, update.error_details) if p)
             code = int(update.error_code) if update.error_code.isdigit() else None
-            row.error_message = graph_errors.explain(code, update.error_title, details)
+            row.error_message = graph_errors.explain(code, update.error_title, update.error_details)
             if row.status in SETTLED_BY_FAILURE:
                 row.status = NotificationStatus.FAILED
                 row.may_have_been_sent = False

@@ -212,16 +212,19 @@ def test_failed_makes_the_row_failed_with_code_details_and_what_to_do(client, se
     assert sent_row.delivery_status == DeliveryStatus.FAILED
     assert sent_row.error_code == "131047" and sent_row.failed_at == at(T0 + 3)
     assert "24 hours" in sent_row.error_message and "template" in sent_row.error_message
-    assert "Re-engagement message: Message failed to send" in sent_row.error_message
+    # Meta's details once; its title is replaced by what the code means, not repeated.
+    assert sent_row.error_message.endswith(
+        "(Meta: Message failed to send because more than 24 hours have passed.)")
+    assert "Re-engagement message" not in sent_row.error_message
 
 
 def test_failed_for_an_unknown_code_keeps_metas_title_and_details(client, sent_row):
-    failed = status("wamid.ONE", "failed", errors=[{"code": 135000, "title": "Generic user error",
+    failed = status("wamid.ONE", "failed", errors=[{"code": 139999, "title": "Brand-new error",
                                                     "error_data": {"details": "Unknown."}}])
     post(client, body_of(envelope(statuses=[failed])))
     sent_row.refresh_from_db()
-    assert sent_row.error_code == "135000"
-    assert "Generic user error" in sent_row.error_message and "Unknown." in sent_row.error_message
+    assert sent_row.error_code == "139999"
+    assert sent_row.error_message == "Brand-new error: Unknown."
 
 
 def test_failed_after_read_is_ignored_but_read_after_failed_wins(client, sent_row, ticket_in, cast):
