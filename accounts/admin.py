@@ -40,7 +40,8 @@ class UserProfileInline(admin.StackedInline):
     can_delete = False
     min_num = 1
     max_num = 1
-    fields = ("role", "whatsapp_number")
+    fields = ("role", "whatsapp_number", "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
+    readonly_fields = ("whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
 
 
 @admin.register(UserProfile)

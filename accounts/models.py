@@ -42,6 +42,16 @@ class UserProfile(models.Model):
         blank=True,
         help_text="From WhatsApp webhooks; opens a 24-hour window for free-text messages.",
     )
+    # What WhatsApp calls this person, when it differs from the number: the wa_id of Meta's answers
+    # (Mexican and Argentinian numbers gain or lose a digit) and the business-scoped user id of
+    # webhooks (sent since 2026, and alone for people who chose a username).
+    whatsapp_wa_id = models.CharField("WhatsApp ID (wa_id)", max_length=32, blank=True,
+                                      db_index=True, help_text="Learnt from Meta's answers.")
+    whatsapp_user_id = models.CharField("business-scoped user ID", max_length=64, blank=True,
+                                        db_index=True, help_text="Learnt from webhooks.")
+    whatsapp_notice = models.TextField(
+        "WhatsApp notice", blank=True,
+        help_text="What WhatsApp told us about this person, e.g. that they changed their number.")
 
     class Meta:
         verbose_name = "user profile"

@@ -177,6 +177,15 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_module_permission(self, request) -> bool:
         return self.has_view_permission(request)
 
+    @staticmethod
+    def _billable(request, now) -> dict:
+        """Charged messages per month and category, over the months the admin picked."""
+        months = request.GET.get("months", "3")
+        months = int(months) if months.isdigit() and int(months) in insights.PRICING_MONTHS else 3
+        categories, billable = insights.billable_by_month(now, months)
+        return {"pricing_months": months, "pricing_choices": insights.PRICING_MONTHS,
+                "pricing_categories": categories, "billable": billable}
+
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -204,6 +213,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                                     timezone.localdate()),
             "failures": failures,
             "queue": insights.queue(now),
+            **self._billable(request, now),
             "delivery_mode": settings.NOTIFICATION_DELIVERY,
             "bars": insights.chart_bars(days, width=width, height=height),
             "chart_empty": not any(day.sent or day.failed for day in days),

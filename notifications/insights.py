@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncMonth
 
 from notifications import graph_errors
 from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
@@ -138,6 +138,40 @@ class Day:
     day: date
     sent: int
     failed: int
+
+
+# How many months of charges the page may show (the admin picks one).
+PRICING_MONTHS = (1, 3, 6, 12)
+
+
+@dataclass(frozen=True)
+class Billable:
+    month: date
+    counts: list[int]  # charged messages per category, in the order of the categories returned
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
+def billable_by_month(now: datetime, months: int = 3) -> tuple[list[str], list[Billable]]:
+    """Messages Meta reported as charged (pricing type `regular`, or `billable` in older
+    payloads), per calendar month and category, this month and the `months - 1` before it."""
+    start = now.date().replace(day=1)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    charged = Q(pricing_type="regular") | Q(billable=True)
+    counts = (NotificationLog.objects.filter(charged, created_at__date__gte=start)
+              .annotate(month=TruncMonth("created_at")).values("month", "pricing_category")
+              .annotate(n=Count("pk")))
+    table: dict[date, dict[str, int]] = {}
+    for row in counts:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        category = row["pricing_category"] or "unknown"
+        table.setdefault(month, {})[category] = row["n"]
+    categories = sorted({c for by_category in table.values() for c in by_category})
+    return categories, [Billable(m, [table[m].get(c, 0) for c in categories])
+                        for m in sorted(table, reverse=True)]
 
 
 def per_day(now: datetime, days: int = 30) -> list[Day]:

@@ -110,6 +110,16 @@ class NotificationLog(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     # Filled by status webhooks; a status never moves backwards (see notifications.webhooks).
+    # From Meta's answer: the recipient's WhatsApp ID, and a hold such as
+    # held_for_quality_assessment (template pacing); neither means delivered.
+    wa_id = models.CharField("WhatsApp ID", max_length=32, blank=True)
+    message_status = models.CharField(max_length=40, blank=True)
+    # From the status webhooks: what Meta charges for it (pricing.type, category, model).
+    pricing_type = models.CharField(max_length=40, blank=True,
+                                    help_text="regular (charged) or a free kind.")
+    pricing_category = models.CharField(max_length=40, blank=True)
+    pricing_model = models.CharField(max_length=16, blank=True)
+    billable = models.BooleanField(null=True)
     delivery_status = models.CharField(max_length=16, choices=DeliveryStatus.choices, blank=True)
     wa_sent_at = models.DateTimeField("WhatsApp sent at", null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)

@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.models import UserProfile
 from notifications.clients.base import Failure, SendResult
 from notifications.graph_errors import Retry, retry_class
 from notifications.pacing import PAUSE
@@ -146,6 +147,17 @@ def record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
         return
     for o in outcomes:
         _log_line(o.job.row, o.result, o.next_step)
+    _learn_wa_ids(outcomes)
+
+
+def _learn_wa_ids(outcomes: list[Outcome]) -> None:
+    """Keep the WhatsApp ID Meta answered with when it is not the number we sent to, so that the
+    person's own messages (which come from that ID) are recognised."""
+    for o in outcomes:
+        row, wa_id = o.job.row, o.result.wa_id
+        if wa_id and row.channel == Channel.WHATSAPP and wa_id != row.to.lstrip("+"):
+            UserProfile.objects.filter(user_id=row.recipient_id).exclude(
+                whatsapp_wa_id=wa_id).update(whatsapp_wa_id=wa_id[:32])
 
 
 def _write(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]) -> None:
@@ -199,14 +211,16 @@ def _settle(outcomes: list[Outcome], now) -> tuple[str, list]:
     arrived = "n.delivery_status IN ({})".format(", ".join(f"'{step}'" for step in ARRIVED))
     reported_failed = (f"n.delivery_status = '{DeliveryStatus.FAILED}' AND "
                        "(v.wamid = '' OR n.provider_message_id IN ('', v.wamid))")
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(outcomes))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(outcomes))
     values = []
     for o in outcomes:
         values += [o.job.row.pk, o.status, o.result.error_code, o.error, o.result.http_status,
                    o.status == S.UNKNOWN, o.due, "" if o.status == S.QUEUED else o.job.claim,
-                   o.wamid, now if o.status == S.SENT else None]
+                   o.wamid, now if o.status == S.SENT else None, o.result.wa_id[:32],
+                   o.result.message_status[:40]]
     sql = f"""
-WITH v (id, status, code, error, http, unknown, due, claim, wamid, sent_at) AS (VALUES {rows})
+WITH v (id, status, code, error, http, unknown, due, claim, wamid, sent_at, wa_id, held)
+    AS (VALUES {rows})
 UPDATE {NotificationLog._meta.db_table} AS n
 SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S.FAILED}'
                   ELSE v.status END,
@@ -219,7 +233,9 @@ SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S
     next_attempt_at = {_cast("v.due", "timestamptz")},
     claim = v.claim,
     provider_message_id = CASE WHEN v.wamid = '' THEN n.provider_message_id ELSE v.wamid END,
-    sent_at = COALESCE({_cast("v.sent_at", "timestamptz")}, n.sent_at)
+    sent_at = COALESCE({_cast("v.sent_at", "timestamptz")}, n.sent_at),
+    wa_id = CASE WHEN v.wa_id = '' THEN n.wa_id ELSE v.wa_id END,
+    message_status = CASE WHEN v.held = '' THEN n.message_status ELSE v.held END
 FROM v
 WHERE n.id = v.id AND n.claim = %s AND n.status IN ('{S.SENDING}', '{S.UNKNOWN}')"""
     return sql, values + [outcomes[0].job.claim]

@@ -33,6 +33,7 @@ STEP_FIELD = {
 UPDATED_FIELDS = [
     "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at", "status",
     "error_code", "error_message", "provider_message_id", "may_have_been_sent", "sent_at",
+    "pricing_type", "pricing_category", "pricing_model", "billable",
 ]
 # Rows no sender is working on: a report settles their status at once. A SENDING row only has
 # the report noted; its sender weighs it when it writes its answer (notifications.delivery).
@@ -49,12 +50,20 @@ class StatusUpdate:
     error_code: str = ""
     error_title: str = ""
     error_details: str = ""
+    pricing: tuple[str, str, str, bool | None] | None = None  # type, category, model, billable
 
 
 @dataclass(frozen=True)
 class InboundMessage:
-    number: str  # E.164, from the sender's wa_id
+    """A message a person sent the business number, as far as recognising them goes."""
+
+    wa_id: str  # digits; "" when Meta sent only a business-scoped id
+    user_id: str  # the business-scoped user id, when Meta sent one
     at: datetime
+    # A system message (not written by the person): it opens no window. For a number change,
+    # what WhatsApp said about it.
+    system: bool = False
+    changed_number: str = ""
 
 
 def signature_is_valid(*, body: bytes, header: str, app_secret: str) -> bool:
@@ -76,12 +85,31 @@ def parse(payload: object) -> tuple[list[StatusUpdate], list[InboundMessage]]:
             update = _status(item)
             if update is not None:
                 statuses.append(update)
+        contacts = _dicts(value.get("contacts"))
+        user_ids = {str(c.get("wa_id")): str(c.get("user_id")) for c in contacts
+                    if c.get("wa_id") and c.get("user_id")}
+        lone_user_id = str(contacts[0].get("user_id") or "") if len(contacts) == 1 else ""
         for item in _dicts(value.get("messages")):
-            sender, at = item.get("from"), _time(item.get("timestamp"))
-            # Newer payloads may carry only a business-scoped user_id: nothing to match on.
-            if isinstance(sender, str) and sender.isdigit() and at is not None:
-                inbound.append(InboundMessage(f"+{sender}", at))
+            message = _inbound(item, user_ids, lone_user_id)
+            if message is not None:
+                inbound.append(message)
     return statuses, inbound
+
+
+def _inbound(item: dict, user_ids: dict[str, str], lone_user_id: str) -> InboundMessage | None:
+    at, sender = _time(item.get("timestamp")), item.get("from")
+    wa_id = sender if isinstance(sender, str) and sender.isdigit() else ""
+    # Since 2026 a person may come with a business-scoped id beside the wa_id, or instead of it.
+    user_id = str(item.get("from_user_id") or user_ids.get(wa_id) or lone_user_id or "")[:64]
+    if at is None or not (wa_id or user_id):
+        return None
+    if item.get("type") != "system":
+        return InboundMessage(wa_id, user_id, at)
+    system = item.get("system") if isinstance(item.get("system"), dict) else {}
+    changed = ""
+    if system.get("type") == "user_changed_number":
+        changed = str(system.get("body") or "their number changed")[:500]
+    return InboundMessage(wa_id, user_id, at, system=True, changed_number=changed)
 
 
 @transaction.atomic
@@ -119,23 +147,50 @@ def apply_statuses(updates: list[StatusUpdate]) -> int:
     return len(changed)
 
 
+INBOUND_FIELDS = ["whatsapp_last_inbound_at", "whatsapp_user_id", "whatsapp_wa_id", "whatsapp_notice"]
+
+
 def apply_inbound(messages: list[InboundMessage]) -> int:
-    """Record when each user last wrote to the business number (it opens their 24-hour window)."""
-    latest: dict[str, datetime] = {}
-    for message in messages:
-        latest[message.number] = max(message.at, latest.get(message.number, message.at))
-    if not latest:
+    """Recognise who wrote (by number, WhatsApp ID or business-scoped id), record when they last
+    wrote (it opens their 24-hour window), learn the ids WhatsApp uses for them, and note a number
+    change for the admins. Returns how many profiles changed."""
+    if not messages:
         return 0
+    wa_ids = {m.wa_id for m in messages if m.wa_id}
+    user_ids = {m.user_id for m in messages if m.user_id}
     # Only active users: a deactivated user may still hold a number someone else now uses.
-    profiles = list(UserProfile.objects.filter(whatsapp_number__in=latest, user__is_active=True))
-    changed = []
-    for profile in profiles:
-        at = latest[profile.whatsapp_number]
-        if profile.whatsapp_last_inbound_at is None or at > profile.whatsapp_last_inbound_at:
-            profile.whatsapp_last_inbound_at = at
-            changed.append(profile)
-    UserProfile.objects.bulk_update(changed, ["whatsapp_last_inbound_at"])
+    profiles = list(UserProfile.objects.filter(
+        Q(whatsapp_number__in=[f"+{w}" for w in wa_ids]) | Q(whatsapp_wa_id__in=wa_ids)
+        | Q(whatsapp_user_id__in=user_ids), user__is_active=True))
+    changed = {}
+    for message in messages:
+        for profile in profiles:
+            if _is_sender(profile, message) and _note(profile, message):
+                changed[profile.pk] = profile
+    UserProfile.objects.bulk_update(changed.values(), INBOUND_FIELDS)
     return len(changed)
+
+
+def _is_sender(profile: UserProfile, message: InboundMessage) -> bool:
+    if message.wa_id and message.wa_id in (profile.whatsapp_number.lstrip("+"), profile.whatsapp_wa_id):
+        return True
+    return bool(message.user_id) and message.user_id == profile.whatsapp_user_id
+
+
+def _note(profile: UserProfile, message: InboundMessage) -> bool:
+    before = [getattr(profile, name) for name in INBOUND_FIELDS]
+    if message.user_id:
+        profile.whatsapp_user_id = message.user_id
+    if message.wa_id and message.wa_id != profile.whatsapp_number.lstrip("+"):
+        profile.whatsapp_wa_id = message.wa_id
+    if message.changed_number:
+        profile.whatsapp_notice = (
+            f"{message.at:%Y-%m-%d %H:%M} UTC, from WhatsApp: {message.changed_number}. Check the "
+            "number on this profile: messages to the old one will not arrive.")
+    last = profile.whatsapp_last_inbound_at
+    if not message.system and (last is None or message.at > last):
+        profile.whatsapp_last_inbound_at = message.at
+    return [getattr(profile, name) for name in INBOUND_FIELDS] != before
 
 
 def _apply(row: NotificationLog, update: StatusUpdate) -> set[str]:
@@ -148,6 +203,8 @@ def _apply(row: NotificationLog, update: StatusUpdate) -> set[str]:
     if update.message_id and not row.provider_message_id:
         # The wamid of a send whose answer never came (a timeout, a crash) arrives here.
         row.provider_message_id = update.message_id[:WAMID_LENGTH]
+    if update.pricing is not None:
+        row.pricing_type, row.pricing_category, row.pricing_model, row.billable = update.pricing
     current = RANK.get(row.delivery_status, 0)
     if RANK[new] > current:
         row.delivery_status = new
@@ -174,6 +231,8 @@ def _status(item: dict) -> StatusUpdate | None:
         return None  # e.g. "played" (voice), or a malformed entry
     error = next(iter(_dicts(item.get("errors"))), {})
     data = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+    pricing = item.get("pricing") if isinstance(item.get("pricing"), dict) else None
+    billable = pricing.get("billable") if pricing else None
     return StatusUpdate(
         message_id=str(item.get("id") or ""),
         status=status,
@@ -182,6 +241,10 @@ def _status(item: dict) -> StatusUpdate | None:
         error_code=str(error.get("code") or ""),
         error_title=str(error.get("title") or error.get("message") or ""),
         error_details=str(data.get("details") or ""),
+        pricing=None if pricing is None else (
+            str(pricing.get("type") or "")[:40], str(pricing.get("category") or "")[:40],
+            str(pricing.get("pricing_model") or "")[:16],
+            billable if isinstance(billable, bool) else None),
     )
 
 

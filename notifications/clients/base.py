@@ -30,6 +30,10 @@ class SendResult:
     # What Meta support asks for about a failed request, and Graph's (deprecated) subcode.
     fbtrace_id: str = ""
     error_subcode: str = ""
+    # From an accepted send: the recipient's WhatsApp ID, and a hold such as
+    # held_for_quality_assessment (never a sign of delivery).
+    wa_id: str = ""
+    message_status: str = ""
 
     @property
     def ok(self) -> bool:

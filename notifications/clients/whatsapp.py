@@ -145,7 +145,9 @@ class WhatsAppClient:
             message_id = _first_message_id(data)
             if message_id:
                 return SendResult(
-                    status=NotificationStatus.SENT, message_id=message_id, http_status=status
+                    status=NotificationStatus.SENT, message_id=message_id, http_status=status,
+                    wa_id=_first(data, "contacts", "wa_id"),
+                    message_status=_first(data, "messages", "message_status"),
                 )
             return self._failed(
                 f"WhatsApp answered HTTP {status} without a message id, so there is no sign the "
@@ -196,9 +198,14 @@ def _failed_before_sending(exc: requests.ConnectionError) -> bool:
 
 
 def _first_message_id(data: dict) -> str:
-    messages = data.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        message_id = messages[0].get("id")
-        if isinstance(message_id, str):
-            return message_id
+    return _first(data, "messages", "id")
+
+
+def _first(data: dict, items: str, key: str) -> str:
+    """`data[items][0][key]` when it is a string, else ""."""
+    found = data.get(items)
+    if isinstance(found, list) and found and isinstance(found[0], dict):
+        value = found[0].get(key)
+        if isinstance(value, str):
+            return value
     return ""

@@ -140,3 +140,36 @@ def test_a_staff_user_with_the_log_view_permission_sees_the_page(client, log, ca
     cast.client.user_permissions.add(Permission.objects.get(codename="view_notificationlog"))
     client.login(username=cast.client.username, password="pw")
     assert client.get("/admin/notifications/notificationinsights/").status_code == 200
+
+
+def test_charged_messages_per_month_and_category_for_the_chosen_months(staff, cast, ticket_in):
+    ticket = ticket_in(TicketStatus.NEW)
+    now = timezone.now()
+
+    def charged(category: str, days_ago: int, **pricing) -> None:
+        NotificationLog.objects.create(
+            ticket=ticket, event="TICKET_OPENED", recipient=cast.client, to="+201000000003",
+            message="m", status="SENT", pricing_category=category,
+            **(pricing or {"pricing_type": "regular", "pricing_model": "PMP"}))
+        NotificationLog.objects.filter(pk=NotificationLog.objects.latest("pk").pk).update(
+            created_at=now - timedelta(days=days_ago))
+
+    charged("utility", 0)
+    charged("utility", 0)
+    charged("marketing", 0)
+    charged("utility", 0, pricing_type="free_customer_service")  # free: not counted
+    charged("authentication", 0, billable=True)  # older payloads: only `billable`
+    charged("utility", 200)  # outside 3 months, inside 12
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    table = page.split('id="insights-billable"')[1].split("</table>")[0]
+    assert "<th>authentication</th><th>marketing</th><th>utility</th><th>Total</th>" in table
+    assert "<td>1</td><td>1</td><td>2</td><td>4</td>" in table and table.count("<tr>") == 2
+    year = staff.get("/admin/notifications/notificationinsights/?months=12").content.decode()
+    assert year.split('id="insights-billable"')[1].split("</table>")[0].count("<tr>") == 3
+    bogus = staff.get("/admin/notifications/notificationinsights/?months=7").content.decode()
+    assert "Charged messages (last 3 months)" in bogus  # not a choice: the default
+
+
+def test_no_charged_messages_says_so(staff):
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-billable-empty"' in page
