@@ -215,6 +215,8 @@ SIMPLE_JWT = {
 # logged as SKIPPED. See README "WhatsApp notifications".
 WHATSAPP_ACCESS_TOKEN = config("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
+# The WhatsApp Business Account that holds the templates (`manage.py whatsapp_templates`).
+WHATSAPP_BUSINESS_ACCOUNT_ID = config("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
 # Meta stops serving each version about two years after its release: notifications.graph_versions
 # lists the days, and `manage.py check` warns 90 days ahead.
 WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v25.0")
@@ -225,9 +227,10 @@ WHATSAPP_RETRY_BACKOFF = config("WHATSAPP_RETRY_BACKOFF", default="0.2,0.6", cas
 # How many messages of one event are sent at once: above the usual recipient count, so that an
 # event costs about one round trip to Graph (bench/ measures it).
 WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=32, cast=int)
-# `text` (free text), `template` (approved templates), or `auto`: free text while the recipient
-# wrote to the business number in the last 24 hours, a template otherwise.
-WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="text")
+# `auto` (free text while the recipient wrote to the business number in the last 24 hours, a
+# template otherwise: the only mode that reaches someone who never wrote, and the default),
+# `text` (always free text) or `template` (always templates).
+WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="auto")
 # JSON overriding the per-event templates of notifications/templates.py, e.g.
 # {"TICKET_CREATED": {"name": "ticket_created", "language": "en_US", "params": ["ticket_id", "title"]}}
 WHATSAPP_TEMPLATES = config("WHATSAPP_TEMPLATES", default="")

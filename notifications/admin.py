@@ -18,6 +18,7 @@ from notifications.models import (
     NotificationInsights,
     NotificationLog,
     NotificationStatus,
+    WhatsAppTemplate,
 )
 
 # What an admin opens a notification for comes first: where it stands, why, and what to do.
@@ -223,3 +224,13 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "last_day": days[-1].day,
         }
         return TemplateResponse(request, "admin/notifications/insights.html", context)
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The account's templates as Meta last reported them (manage.py whatsapp_templates and the
+    template webhooks): a rejected or paused one says why."""
+
+    list_display = ("name", "language", "status", "category", "reason", "updated_at")
+    list_filter = ("status", "category")
+    search_fields = ("name",)

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
-from notifications import intents, pacing
+from notifications import intents, pacing, template_state
 from notifications.clients import get_whatsapp_client
 from notifications.clients.base import Failure, SendResult, Template
 from notifications.clients.email import EmailSender
@@ -157,7 +157,10 @@ def _next_in_line(jobs: list[Job]) -> list[int]:
 
 def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
     """Send every job at once; record answers as they come; stop waiting at the time bound."""
-    whatsapp, email = get_whatsapp_client(), EmailSender()
+    # A template known not to be approved is not sent (one query, only for template messages).
+    blocked = template_state.blocked() if any(
+        job.row.message_type == MessageType.TEMPLATE for job in jobs) else {}
+    senders = (get_whatsapp_client(), EmailSender(), blocked)
     deadline = time.monotonic() + time_bound()
     backoffs = retry_backoff()
     settled: list[tuple[Job, Next]] = []
@@ -167,7 +170,7 @@ def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
     def top_up() -> None:  # at most WHATSAPP_MAX_WORKERS of this call's sends at once
         while waiting and len(running) < settings.WHATSAPP_MAX_WORKERS:
             job = waiting.pop()
-            running[pool.submit(_send, job.row, whatsapp, email, deadline, 0.0, sleep)] = job
+            running[pool.submit(_send, job.row, senders, deadline, 0.0, sleep)] = job
 
     top_up()
     try:
@@ -202,7 +205,7 @@ def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
             if follow is not None and outcomes:
                 follow([o.job for o in outcomes])
             for job, _, backoff in retries:
-                running[pool.submit(_send, job.row, whatsapp, email, deadline, backoff, sleep)] = job
+                running[pool.submit(_send, job.row, senders, deadline, backoff, sleep)] = job
             top_up()
     finally:
         late = []
@@ -234,8 +237,9 @@ def _fits(backoff: float, deadline: float) -> bool:
     return time.monotonic() + backoff + one_send() <= deadline
 
 
-def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float, sleep) -> SendResult:
+def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep) -> SendResult:
     """One try (in a pool thread): never raises, never touches the database."""
+    whatsapp, email, blocked = senders
     if backoff:
         sleep(backoff)
     if time.monotonic() >= deadline:
@@ -251,6 +255,9 @@ def _send(row: NotificationLog, whatsapp, email, deadline: float, backoff: float
             subject = email_subject(row.message, ticket_id=row.ticket_id)
             return email.send(to=row.to, subject=subject, body=row.message)
         if row.message_type == MessageType.TEMPLATE:
+            if (row.template_name, row.template_language) in blocked:
+                return SendResult(status=S.FAILED,
+                                  error_message=blocked[row.template_name, row.template_language])
             template = Template(row.template_name, row.template_language, list(row.template_params))
             return whatsapp.send_template(to=row.to, template=template, callback_data=row.callback_id)
         return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id)

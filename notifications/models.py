@@ -182,6 +182,30 @@ class DeliveryAttempt(models.Model):
         return f"attempt {self.number}: {self.status}"
 
 
+class WhatsAppTemplate(models.Model):
+    """A template as the WhatsApp Business Account has it: filled by `manage.py
+    whatsapp_templates` and kept current by the template webhooks. A template message whose
+    template is known here and not APPROVED is not sent (the row says which and what to do)."""
+
+    APPROVED = "APPROVED"
+
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16)
+    status = models.CharField(max_length=32, help_text="APPROVED, PENDING, REJECTED, PAUSED, DISABLED…")
+    category = models.CharField(max_length=32, blank=True)
+    reason = models.TextField(blank=True, help_text="Meta's reason for a rejection or a pause.")
+    template_id = models.CharField("Meta's template id", max_length=64, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "WhatsApp template"
+        ordering = ("name", "language")
+        constraints = [models.UniqueConstraint(fields=("name", "language"), name="one_template_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language}): {self.status}"
+
+
 class NotificationInsights(NotificationLog):
     """No table of its own: it puts "Notification insights" on the admin index."""
 

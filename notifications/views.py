@@ -13,7 +13,7 @@ from rest_framework import generics
 
 from accounts.permissions import IsAdminRole
 from Incident.schema import errors
-from notifications import webhooks
+from notifications import template_state, webhooks
 from notifications.filters import NotificationLogFilter
 from notifications.models import NotificationLog
 from notifications.serializers import NotificationLogSerializer
@@ -92,5 +92,7 @@ class WhatsAppWebhookView(View):
         statuses, inbound = webhooks.parse(payload)
         webhooks.apply_statuses(statuses)
         webhooks.apply_inbound(inbound)
+        for field, value in webhooks.template_changes(payload):
+            template_state.apply_webhook(field, value)
         # Exactly 200 for everything accepted, known or not: anything else is redelivered.
         return HttpResponse("OK", content_type="text/plain")

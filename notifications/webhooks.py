@@ -248,14 +248,27 @@ def _status(item: dict) -> StatusUpdate | None:
     )
 
 
+TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update")
+
+
+def template_changes(payload: object) -> list[tuple[str, dict]]:
+    """The template status and category updates in a payload, as (field, value)."""
+    return list(_changes(payload, TEMPLATE_FIELDS))
+
+
 def _values(payload: object):
+    for _, value in _changes(payload, ("messages",)):
+        yield value
+
+
+def _changes(payload: object, fields: tuple[str, ...]):
     if not isinstance(payload, dict):
         return
     for entry in _dicts(payload.get("entry")):
         for change in _dicts(entry.get("changes")):
             value = change.get("value")
-            if change.get("field") == "messages" and isinstance(value, dict):
-                yield value
+            if change.get("field") in fields and isinstance(value, dict):
+                yield change["field"], value
 
 
 def _dicts(items: object) -> list[dict]:

@@ -19,8 +19,9 @@ class ConsoleWhatsAppClient:
         return self._print(to, body)
 
     def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
-        params = "\n".join(f"{{{{{n}}}}} = {value}" for n, value in enumerate(template.params, 1))
-        return self._print(to, f"[template {template.name} ({template.language})]\n{params}")
+        from notifications.templates import preview  # the registered body, its values filled in
+
+        return self._print(to, preview(template))
 
     def _print(self, to: str, body: str) -> SendResult:
         stream = self._stream or sys.stdout

@@ -33,6 +33,7 @@ class WhatsAppClient:
             raise ValueError("WhatsAppClient needs an access token; use console mode without one.")
         self._token = access_token
         self.base_url = base_url.rstrip("/")
+        self.version = api_version
         self.url = f"{self.base_url}/{quote(api_version)}/{quote(phone_number_id)}/messages"
         self.timeout = (min(MAX_CONNECT_TIMEOUT, timeout), timeout)
         self._session = requests.Session()
@@ -175,6 +176,52 @@ class WhatsAppClient:
             error_subcode=str(subcode)[:32] if isinstance(subcode, int) else "",
         )
 
+    # --- Templates of the WhatsApp Business Account (manage.py whatsapp_templates) ---------------
+
+    def list_templates(self, account_id: str) -> list[dict]:
+        """Every template of the account (name, language, status, category, rejected_reason),
+        page after page."""
+        url = self._templates_url(account_id)
+        params = {"fields": "id,name,language,status,category,rejected_reason", "limit": 100}
+        found: list[dict] = []
+        for _ in range(100):  # 10,000 templates: far beyond any account's limit
+            data = self._manage("GET", url, params=params)
+            found += [t for t in data.get("data", []) if isinstance(t, dict)]
+            next_page = (data.get("paging") or {}).get("next")
+            if not isinstance(next_page, str) or not next_page.startswith(self.base_url):
+                break
+            url, params = next_page, None
+        return found
+
+    def create_template(self, account_id: str, *, name: str, language: str, category: str,
+                        body: str, example: list[str]) -> dict:
+        """Submit a template for review; Meta answers with its id and status (usually PENDING)."""
+        component = {"type": "BODY", "text": body}
+        if example:
+            component["example"] = {"body_text": [example]}
+        return self._manage("POST", self._templates_url(account_id), json={
+            "name": name, "language": language, "category": category, "components": [component]})
+
+    def _templates_url(self, account_id: str) -> str:
+        return f"{self.base_url}/{quote(self.version)}/{quote(account_id)}/message_templates"
+
+    def _manage(self, method: str, url: str, **kwargs) -> dict:
+        try:
+            response = self._session.request(method, url, timeout=self.timeout, **kwargs)
+            data = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise GraphCallFailed(self._redact(
+                f"Graph did not answer {method} {url.split('?')[0]} usably ({type(exc).__name__})."))
+        if response.status_code >= 400 or not isinstance(data, dict):
+            error = data.get("error") if isinstance(data, dict) and isinstance(data.get("error"), dict) else {}
+            code = error.get("code") if isinstance(error.get("code"), int) else None
+            details = (error.get("error_data") or {}).get("details", "") if isinstance(
+                error.get("error_data"), dict) else ""
+            raise GraphCallFailed(self._redact(
+                f"HTTP {response.status_code}, code {code}: "
+                + graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))))
+        return data
+
     def _failed(self, message: str, **fields) -> SendResult:
         return SendResult(
             status=NotificationStatus.FAILED, error_message=self._redact(message), **fields
@@ -184,6 +231,10 @@ class WhatsAppClient:
         # Defence in depth: Graph has no reason to echo the token, but if it ever did, the log
         # row must not store it.
         return text.replace(self._token, "[redacted]")
+
+
+class GraphCallFailed(Exception):
+    """A management call (not a send) that Graph refused or did not answer; the text says why."""
 
 
 def _failed_before_sending(exc: requests.ConnectionError) -> bool:

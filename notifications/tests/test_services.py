@@ -163,7 +163,7 @@ def test_sends_past_the_time_bound_are_cut_off_and_say_so(
 def test_a_send_whose_turn_comes_after_the_deadline_is_not_made(sender, cast, ticket_in):
     row = NotificationLog.objects.filter(event=E.TICKET_CREATED).first() or \
         NotificationLog(to="+201234567890", channel=Channel.WHATSAPP, message="hello")
-    result = delivery._send(row, sender, None, deadline=0.0, backoff=0.0, sleep=lambda s: None)
+    result = delivery._send(row, (sender, None, {}), deadline=0.0, backoff=0.0, sleep=lambda s: None)
     assert result.error_message == delivery.OUT_OF_TIME and sender.calls == []
 
 
