@@ -376,8 +376,17 @@ def scale_out(env: dict) -> dict:
     result["sustained"] = {"messages": len(times), "seconds": times[-1] - times[0],
                            "per_second": (len(times) - 1) / (times[-1] - times[0]),
                            "busiest_second": busiest_second(times), "cap": PER_SECOND,
+                           "pace_window": pace_window(),
                            "recipients": SUSTAIN_RECIPIENTS, "events": SUSTAIN_EVENTS}
     return result
+
+
+def pace_window() -> float:
+    """The pacer's window (notifications.pacing.WINDOW): one send per WINDOW / cap seconds."""
+    done = subprocess.run(
+        [PYTHON, "-c", "from notifications.pacing import WINDOW; print(WINDOW)"],
+        cwd=ROOT, env=app_env("sqlite:///:memory:"), check=True, capture_output=True, text=True)
+    return float(done.stdout.strip())
 
 
 def max_workers() -> int:

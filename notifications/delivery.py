@@ -143,16 +143,17 @@ def _earlier_unsettled(now):
 
 def _next_in_line(jobs: list[Job]) -> list[int]:
     """For each destination just sent to, its oldest due QUEUED notification that was waiting."""
-    pairs = {(job.row.channel, job.row.to) for job in jobs if job.row.to}
-    if not pairs:
+    sent_to = [job.row for job in jobs if job.row.to]
+    if not sent_to:
         return []
-    to_them = Q()
-    for channel, to in pairs:
-        to_them |= Q(channel=channel, to=to)
+    # Numbers and addresses never look alike, so matching each set is matching the pairs: one
+    # short scan of the unsettled-rows index, not an OR per destination.
     # Not the rows just tried: one that is QUEUED again waits for its own next pass.
-    return list(NotificationLog.objects.filter(to_them, status=S.QUEUED,
-                                               next_attempt_at__lte=timezone.now())
-                .exclude(pk__in=[job.row.pk for job in jobs]).values("channel", "to").annotate(first=Min("pk")).values_list("first", flat=True))
+    return list(NotificationLog.objects.filter(
+        channel__in={row.channel for row in sent_to}, to__in={row.to for row in sent_to},
+        status=S.QUEUED, next_attempt_at__lte=timezone.now(),
+    ).exclude(pk__in=[job.row.pk for job in jobs]).values("channel", "to")
+        .annotate(first=Min("pk")).values_list("first", flat=True))
 
 
 def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:

@@ -198,7 +198,7 @@ def _add_attempts(attempts: list[tuple]) -> tuple[str, list]:
             [value for row in attempts for value in row])
 
 
-def _cast(column: str, pg_type: str) -> str:
+def sql_cast(column: str, pg_type: str) -> str:
     # PostgreSQL types a VALUES column from its values: all NULL would make it text.
     return f"CAST({column} AS {pg_type})" if connection.vendor == "postgresql" else column
 
@@ -228,12 +228,12 @@ SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S
                       ELSE v.code END,
     error_message = CASE WHEN {arrived} THEN '' WHEN {reported_failed} THEN n.error_message
                          ELSE v.error END,
-    http_status = {_cast("v.http", "smallint")},
+    http_status = {sql_cast("v.http", "smallint")},
     may_have_been_sent = v.unknown,
-    next_attempt_at = {_cast("v.due", "timestamptz")},
+    next_attempt_at = {sql_cast("v.due", "timestamptz")},
     claim = v.claim,
     provider_message_id = CASE WHEN v.wamid = '' THEN n.provider_message_id ELSE v.wamid END,
-    sent_at = COALESCE({_cast("v.sent_at", "timestamptz")}, n.sent_at),
+    sent_at = COALESCE({sql_cast("v.sent_at", "timestamptz")}, n.sent_at),
     wa_id = CASE WHEN v.wa_id = '' THEN n.wa_id ELSE v.wa_id END,
     message_status = CASE WHEN v.held = '' THEN n.message_status ELSE v.held END
 FROM v

@@ -9,11 +9,12 @@ import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
 from accounts.models import UserProfile
 from notifications import graph_errors
+from notifications.outcomes import sql_cast
 from notifications.models import WAMID_LENGTH, DeliveryStatus, NotificationLog, NotificationStatus
 
 # Later steps outrank earlier ones. `failed` outranks `sent` only: a later delivered or read
@@ -141,10 +142,29 @@ def apply_statuses(updates: list[StatusUpdate]) -> int:
         if row is not None and (moved := _apply(row, update)):
             changed[row.pk] = row
             fields |= moved
-    # Only the columns some row changed: each one costs the UPDATE a CASE over every row.
     if changed:
-        NotificationLog.objects.bulk_update(changed.values(), sorted(fields))
+        _update(list(changed.values()), sorted(fields))
     return len(changed)
+
+
+def _update(rows: list[NotificationLog], names: list[str]) -> None:
+    """Write the columns some row changed, for every changed row, in one UPDATE ... FROM
+    (VALUES ...): Django's bulk_update builds a CASE per column and row, which cost a webhook of
+    100 statuses most of its time (bench/: p99 over 100 ms on PostgreSQL)."""
+    fields = [NotificationLog._meta.get_field(name) for name in names]
+    columns = ["id"] + [field.column for field in fields]
+    values = []
+    for row in rows:
+        values.append(row.pk)
+        values += [field.get_db_prep_save(getattr(row, field.attname), connection) for field in fields]
+    rows_sql = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(rows))
+    sets = ", ".join(f"{field.column} = {sql_cast('v.' + field.column, field.db_type(connection))}"
+                     for field in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v ({', '.join(columns)}) AS (VALUES {rows_sql}) "
+            f"UPDATE {NotificationLog._meta.db_table} AS n SET {sets} FROM v WHERE n.id = v.id",
+            values)
 
 
 INBOUND_FIELDS = ["whatsapp_last_inbound_at", "whatsapp_user_id", "whatsapp_wa_id", "whatsapp_notice"]
