@@ -112,6 +112,9 @@ GRAPH_ERRORS: dict[int, GraphError] = {
                        Retry.LATER),
     131057: GraphError("The business account is in maintenance (for example a throughput upgrade)",
                        "Nothing: it is tried again in a minute.", Retry.LATER),
+    131062: GraphError("This kind of message cannot be sent to a business-scoped user id",
+                       "Give the user a phone number on their profile; WhatsApp sends only to "
+                       "numbers for this message type."),
     132000: GraphError("The number of template parameters does not match the template's body",
                        "Make the event's \"params\" in WHATSAPP_TEMPLATES list exactly as many fields "
                        "as the template has {{n}} placeholders in WhatsApp Manager."),
