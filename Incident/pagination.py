@@ -1,7 +1,69 @@
-"""Page-number pagination shared by every list endpoint: 20 a page, `?page_size=` up to 100."""
+"""Pagination for list endpoints: page numbers (20 a page, `?page_size=` up to 100, with an exact
+`count`), and, for ticket lists, a cursor mode (`?cursor=`) whose cost does not grow with the depth
+of the page or the size of the table: no COUNT, no OFFSET."""
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+
+from Incident.errors import InvalidInput
+
+MAX_PAGE_SIZE = 100
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
     page_size_query_param = "page_size"
-    max_page_size = 100
+    max_page_size = MAX_PAGE_SIZE
+
+
+class TicketCursorPagination(pagination.CursorPagination):
+    """Keyset pages in the list's own order (`?ordering=`), newest first by default; equal keys
+    are told apart by id."""
+
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+    # What `?ordering=` names, as columns: priority sorts by severity (tickets_list annotates it).
+    COLUMNS = {"created_at": "created_at", "updated_at": "updated_at", "priority": "priority_rank"}
+
+    def get_ordering(self, request, queryset, view):
+        asked = request.query_params.get("ordering", "-created_at").split(",")[0].strip()
+        field = self.COLUMNS.get(asked.lstrip("-"), "created_at")
+        descending = asked.startswith("-") or asked.lstrip("-") not in self.COLUMNS
+        return (f"-{field}", "-id") if descending else (field, "id")
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:
+            raise InvalidInput("cursor", "This cursor is not one the API gave out (or it was cut "
+                               "short). Start again with ?cursor= and follow the `next` links.")
+
+
+class TicketPagination(PageNumberPagination):
+    """Page numbers, unless the request asks for cursor mode with a `cursor` parameter (empty
+    for the first page)."""
+
+    def __init__(self) -> None:
+        self.cursor = None
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if "cursor" in request.query_params:
+            self.cursor = TicketCursorPagination()
+            return self.cursor.paginate_queryset(queryset, request, view)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        if self.cursor is not None:
+            return self.cursor.get_paginated_response(data)
+        return super().get_paginated_response(data)
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": "cursor", "required": False, "in": "query",
+            "description": "Cursor mode: send it empty for the first page, then follow `next`. "
+                           "No `count`; the cost of a page does not grow with its depth.",
+            "schema": {"type": "string"},
+        }]
+
+    def get_paginated_response_schema(self, schema):
+        paged = super().get_paginated_response_schema(schema)
+        paged["required"] = ["results"]  # cursor pages carry no count
+        return paged

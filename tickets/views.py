@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from django_filters.rest_framework import DjangoFilterBackend
 
 from Incident.errors import InvalidInput
+from Incident.pagination import TicketPagination
 from Incident.schema import errors
 from tickets import selectors, services
 from tickets.models import Ticket
@@ -89,6 +90,7 @@ class TicketViewSet(
     serializer_class = TicketOutputSerializer
     filter_backends = [DjangoFilterBackend, SearchFilter]
     filterset_class = TicketFilter
+    pagination_class = TicketPagination
     search_fields = ["title", "description", "project_name"]
     lookup_value_regex = r"\d+"
 

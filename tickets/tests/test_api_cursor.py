@@ -1,0 +1,66 @@
+"""Cursor mode of GET /api/tickets/ (?cursor=): every ticket once, in the list's order, with no
+COUNT and no OFFSET, whatever the depth."""
+from urllib.parse import parse_qs, urlparse
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tickets.models import Priority
+from tickets.tests.factories import TicketFactory
+
+
+def walk(client, first: str) -> list[list[dict]]:
+    pages, url = [], first
+    while url:
+        body = client.get(url).json()
+        assert "count" not in body and set(body) == {"next", "previous", "results"}
+        pages.append(body["results"])
+        url = body["next"]
+        if url:
+            parsed = urlparse(url)
+            url = f"{parsed.path}?{parsed.query}"
+    return pages
+
+
+def test_cursor_mode_walks_every_ticket_once_newest_first(api, cast):
+    TicketFactory.create_batch(45, client=cast.client)
+    pages = walk(api(cast.admin), "/api/tickets/?cursor=&page_size=20")
+    assert [len(page) for page in pages] == [20, 20, 5]
+    ids = [t["id"] for page in pages for t in page]
+    created = [t["created_at"] for page in pages for t in page]
+    assert len(set(ids)) == 45 and created == sorted(created, reverse=True)
+
+
+def test_cursor_mode_follows_the_asked_ordering_and_filters(api, cast):
+    for priority in (Priority.LOW, Priority.CRITICAL, Priority.MEDIUM, Priority.HIGH) * 6:
+        TicketFactory(client=cast.client, priority=priority)
+    TicketFactory(client=cast.developer)  # another client's ticket, filtered out below
+    pages = walk(api(cast.admin),
+                 f"/api/tickets/?cursor=&page_size=5&ordering=-priority&client={cast.client.pk}")
+    priorities = [t["priority"] for page in pages for t in page]
+    assert len(priorities) == 24 and priorities == (
+        ["CRITICAL"] * 6 + ["HIGH"] * 6 + ["MEDIUM"] * 6 + ["LOW"] * 6)
+
+
+def test_a_deep_cursor_page_costs_what_the_first_does_and_never_counts(api, cast):
+    TicketFactory.create_batch(60, client=cast.client)
+    client = api(cast.admin)
+    last = client.get("/api/tickets/?cursor=&page_size=20").json()
+    for _ in range(2):
+        query = parse_qs(urlparse(last["next"]).query)
+        with CaptureQueriesContext(connection) as deep:
+            last = client.get("/api/tickets/", {"cursor": query["cursor"][0], "page_size": 20}).json()
+    sql = " ".join(q["sql"].upper() for q in deep.captured_queries)
+    assert "COUNT(" not in sql and "OFFSET" not in sql and len(last["results"]) == 20
+
+
+def test_a_forged_cursor_is_a_400_that_says_what_to_do(api, cast):
+    response = api(cast.admin).get("/api/tickets/?cursor=not-a-cursor")
+    assert response.status_code == 400
+    assert "Start again with ?cursor=" in response.json()["cursor"][0]
+
+
+def test_page_mode_keeps_its_count(api, cast):
+    TicketFactory.create_batch(3, client=cast.client)
+    body = api(cast.admin).get("/api/tickets/").json()
+    assert body["count"] == 3 and len(body["results"]) == 3
