@@ -1,5 +1,7 @@
-"""List filters and ordering for GET /api/tickets/."""
+"""List filters, search and ordering for GET /api/tickets/."""
 import django_filters
+from django.db.models import Case, IntegerField, Value, When
+from rest_framework.filters import SearchFilter
 
 from Incident.filters import IdFilter, explained_choice_filter
 from tickets.models import Category, Priority, Ticket, TicketStatus
@@ -15,6 +17,23 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         if value:
             qs = qs.order_by(*qs.query.order_by, "-id")
         return qs
+
+
+class TicketSearchFilter(SearchFilter):
+    """`?search=`: every word in the title, description or project name (case-insensitive; on
+    PostgreSQL trigram indexes serve it, tickets/migrations/0003). Unless the request orders the
+    list itself (or walks it by cursor), the best matches come first: the title, then the project
+    name, then the description; newest first among equals."""
+
+    def filter_queryset(self, request, queryset, view):
+        found = super().filter_queryset(request, queryset, view)
+        terms = self.get_search_terms(request)
+        if not terms or "ordering" in request.query_params or "cursor" in request.query_params:
+            return found
+        rank = Case(When(title__icontains=terms[0], then=Value(2)),
+                    When(project_name__icontains=terms[0], then=Value(1)),
+                    default=Value(0), output_field=IntegerField())
+        return found.annotate(search_rank=rank).order_by("-search_rank", "-created_at", "-id")
 
 
 class TicketFilter(django_filters.FilterSet):

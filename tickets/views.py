@@ -4,7 +4,6 @@ import re
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import SearchFilter
 from rest_framework.response import Response
 from django_filters.rest_framework import DjangoFilterBackend
 
@@ -13,7 +12,7 @@ from Incident.pagination import TicketPagination
 from Incident.schema import errors
 from tickets import selectors, services
 from tickets.models import Ticket
-from tickets.filters import TicketFilter
+from tickets.filters import TicketFilter, TicketSearchFilter
 from tickets.transitions import Action
 from tickets.serializers import (
     ACTION_INPUTS,
@@ -88,7 +87,7 @@ class TicketViewSet(
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     serializer_class = TicketOutputSerializer
-    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filter_backends = [DjangoFilterBackend, TicketSearchFilter]
     filterset_class = TicketFilter
     pagination_class = TicketPagination
     search_fields = ["title", "description", "project_name"]
