@@ -1,0 +1,43 @@
+"""The hand-built output of tickets, events and user summaries is exactly what DRF's generic
+serializer path makes of the same declared fields."""
+from rest_framework import serializers
+from rest_framework.test import APIRequestFactory
+
+from accounts.serializers import UserSummarySerializer
+from tickets.models import TicketStatus
+from tickets.selectors import ticket_get
+from tickets.serializers import TicketDetailSerializer, TicketEventSerializer, TicketOutputSerializer
+
+
+def generic(serializer, instance) -> dict:
+    """What the serializer would give without its own to_representation."""
+    return dict(serializers.Serializer.to_representation(serializer, instance))
+
+
+def context_for(user) -> dict:
+    request = APIRequestFactory().get("/api/tickets/")
+    request.user = user
+    return {"request": request}
+
+
+def test_tickets_render_as_the_generic_path_would(cast, ticket_in):
+    unassigned = ticket_in(TicketStatus.NEW, description="Ünïcode ✓ and emoji 🎫")
+    finished = ticket_in(TicketStatus.FINISHED)
+    for user in (cast.admin, cast.client, cast.developer):
+        for ticket in (unassigned, finished):
+            row = ticket_get(user=cast.admin, ticket_id=ticket.pk, with_history=True)
+            for kind in (TicketOutputSerializer, TicketDetailSerializer):
+                serializer = kind(context=context_for(user))
+                assert serializer.to_representation(row) == generic(serializer, row)
+    events = list(finished.events.all())
+    assert len(events) == 5
+    for event in events:
+        serializer = TicketEventSerializer()
+        assert serializer.to_representation(event) == generic(serializer, event)
+
+
+def test_a_user_summary_renders_as_the_generic_path_would(cast):
+    cast.client.first_name, cast.client.last_name = "", ""
+    for user in (cast.admin, cast.client):
+        serializer = UserSummarySerializer()
+        assert serializer.to_representation(user) == generic(serializer, user)
