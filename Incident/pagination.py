@@ -1,6 +1,7 @@
 """Pagination for list endpoints: page numbers (20 a page, `?page_size=` up to 100, with an exact
 `count`), and, for ticket lists, a cursor mode (`?cursor=`) whose cost does not grow with the depth
 of the page or the size of the table: no COUNT, no OFFSET."""
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 
@@ -32,7 +33,7 @@ class TicketCursorPagination(pagination.CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         try:
             return super().paginate_queryset(queryset, request, view)
-        except NotFound:
+        except (NotFound, DjangoValidationError, ValueError):  # undecodable, or a forged position
             raise InvalidInput("cursor", "This cursor is not one the API gave out (or it was cut "
                                "short). Start again with ?cursor= and follow the `next` links.")
 

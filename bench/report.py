@@ -12,6 +12,8 @@ FANOUT_TARGET = 1.1   # 20 recipients within 1.1 × the 1-recipient latency
 BASELINE_MARGIN = 1.1  # 1 and 20 recipients within 10 % of the baseline commit's latency
 WEBHOOK_TARGET_MS = 250
 WORKER_CREATE_TARGET = 1.2  # a create in worker mode within 1.2 × the console-mode create
+GROWTH_TARGET = 1.5  # each list request at the largest size within 1.5 × the smallest
+BARE_TARGETS = {"list": 0.7, "detail": 0.85}  # API throughput ÷ the bare .values() view
 
 
 def _ms(value: float) -> str:
@@ -148,6 +150,7 @@ def _markdown(r: dict) -> str:
         f"Overhead: {overhead:.2f} × the request without notifications.",
         "",
         *_scale_out_lines(r["scale_out"]),
+        *_list_lines(r["lists"]),
         "## Notification insights on a large log",
         "",
         f"The admin page \"Notification insights\" rendered in-process on PostgreSQL over"
@@ -157,6 +160,39 @@ def _markdown(r: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _list_lines(lists: dict) -> list[str]:
+    sizes = sorted(int(size) for size in lists)
+    rows = {int(size): value for size, value in lists.items()}
+    small, large = sizes[0], sizes[-1]
+    requests_ = list(rows[small]["latency"])
+    lines = [
+        "## Ticket lists as the table grows",
+        "",
+        f"`GET /api/tickets/` as an admin on PostgreSQL, a database per size, one request at a time,"
+        f" median of {rows[small]['latency']['page 1']['n']}: page 1 and the last page of 50"
+        " (page numbers: COUNT and OFFSET), the last page in cursor mode (`?cursor=`), a search"
+        " and a detail (seeded tickets have no history).",
+        "",
+        "| request | " + " | ".join(f"{size:,} tickets" for size in sizes) + f" | {large:,} ÷ {small:,} |",
+        "| --- |" + " --- |" * (len(sizes) + 1),
+    ]
+    for name in requests_:
+        values = [rows[size]["latency"][name]["median_ms"] for size in sizes]
+        ratio = values[-1] / values[0]
+        mark = "" if ratio <= GROWTH_TARGET else " (**over 1.5 ×**)"
+        lines.append(f"| {name} | " + " | ".join(_ms(v) for v in values) + f" | {ratio:.2f} ×{mark} |")
+    lines += ["", f"Target: each within {GROWTH_TARGET} × from {small:,} to {large:,} tickets.", "",
+              f"Throughput at {large:,} tickets beside plain Django views returning the same page"
+              " of the same fields with `.values()` (bench/bare_urls.py), same gunicorn process:", "",
+              "| request | API requests/s | bare requests/s | API ÷ bare | target |",
+              "| --- | --- | --- | --- | --- |"]
+    for name, target in BARE_TARGETS.items():
+        api, bare = rows[large]["rps"][f"{name} api"], rows[large]["rps"][f"{name} bare"]
+        verdict = "met" if api / bare >= target else "**missed**"
+        lines.append(f"| {name} | {api:.0f} | {bare:.0f} | {api / bare:.2f} × | ≥ {target} × ({verdict}) |")
+    return lines + [""]
 
 
 def _scale_out_lines(s: dict) -> list[str]:

@@ -50,6 +50,8 @@ LIST_TICKETS, LIST_PAGE, LIST_REQUESTS, LIST_CLIENTS = 10_000, 50, 400, 4
 HOOK_ROWS, HOOK_BATCH, HOOK_POSTS = 10_000, 100, 40
 CONSOLE_REPEATS = 30
 INSIGHT_ROWS = 100_000
+# Ticket lists as the table grows: a database per size, the API beside bench/bare_urls.py.
+LIST_SIZES, LIST_SAMPLES, LIST_SEARCH = (1_000, 100_000), 30, "ticket 777"
 
 
 # --- Processes -------------------------------------------------------------------------------------
@@ -388,6 +390,60 @@ def scale_out(env: dict) -> dict:
     return result
 
 
+def list_scaling() -> dict:
+    """Page 1, the last page (page numbers, then cursor mode), a search and a detail, at each of
+    LIST_SIZES tickets on PostgreSQL; and list and detail throughput beside the bare views."""
+    import base64
+    from urllib.parse import urlencode
+
+    results = {}
+    for size in LIST_SIZES:
+        db = f"{PG_DB}_lists"
+        pg_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+        pg_admin(f"CREATE DATABASE {db}")
+        env = app_env(PG_SERVER.rsplit("/", 1)[0] + f"/{db}", DJANGO_SETTINGS_MODULE="bare_settings",
+                      PYTHONPATH=str(ROOT / "bench"))
+        try:
+            manage(env, "migrate", "--noinput")
+            seed(env, "users", 1)
+            seed(env, "tickets", size)
+            deep = seed(env, "deep", 49)
+            # As DRF's CursorPagination writes one: the position, form-encoded, in base64.
+            cursor = base64.b64encode(urlencode({"p": deep["position"]}).encode()).decode()
+            with gunicorn("app-lists", FAST_PORT, env, workers=1):
+                base = f"http://127.0.0.1:{FAST_PORT}"
+                headers = {"Authorization": "Bearer " + token(base, "bench-admin-00", PASSWORD)}
+                session = requests.Session()
+                session.headers.update(headers)
+                last = -(-size // 50)
+                urls = {
+                    "page 1": "/api/tickets/?page_size=50",
+                    "last page": f"/api/tickets/?page_size=50&page={last}",
+                    "last page, cursor mode": f"/api/tickets/?page_size=50&cursor={cursor}",
+                    "search": f"/api/tickets/?page_size=50&search={LIST_SEARCH}",
+                    "detail": f"/api/tickets/{deep['id']}/",
+                }
+                row = {}
+                for name, path in urls.items():
+                    timed(session, "GET", base + path, 200)  # warm-up
+                    row[name] = summary([timed(session, "GET", base + path, 200)
+                                         for _ in range(LIST_SAMPLES)])
+                throughput = {}
+                for name, api, bare in (("list", urls["page 1"], "/bare/tickets/?page_size=50"),
+                                        ("detail", urls["detail"], f"/bare/tickets/{deep['id']}/")):
+                    for side, path in (("api", api), ("bare", bare)):
+                        hammer(base + path, headers=headers, requests_total=40, clients=LIST_CLIENTS)
+                        throughput[f"{name} {side}"] = hammer(
+                            base + path, headers=headers, requests_total=LIST_REQUESTS,
+                            clients=LIST_CLIENTS)["rps"]
+                results[size] = {"latency": row, "rps": throughput}
+            print(f"  lists at {size:,}: page 1 {row['page 1']['median_ms']:.0f} ms, search "
+                  f"{row['search']['median_ms']:.0f} ms", flush=True)
+        finally:
+            pg_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    return results
+
+
 def pace_window() -> float:
     """The pacer's window (notifications.pacing.WINDOW): one send per WINDOW / cap seconds."""
     done = subprocess.run(
@@ -444,6 +500,7 @@ def main() -> int:
                 results["fanout"] = fanout(env)
                 results["console"] = console_overhead(env)
                 results["scale_out"] = scale_out(env)
+                results["lists"] = list_scaling()
                 print(f"  scale-out: {results['scale_out']['sustained']['per_second']:.0f} "
                       "messages/s sustained", flush=True)
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
