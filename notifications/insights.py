@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncDate, TruncMonth
+from django.utils import timezone
 
 from notifications import graph_errors
 from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
@@ -161,7 +162,9 @@ def billable_by_month(now: datetime, months: int = 3) -> tuple[list[str], list[B
     for _ in range(months - 1):
         start = (start - timedelta(days=1)).replace(day=1)
     charged = Q(pricing_type="regular") | Q(billable=True)
-    counts = (NotificationLog.objects.filter(charged, created_at__date__gte=start)
+    # A datetime bound, not created_at__date: a function of the column cannot use its index.
+    since = timezone.make_aware(datetime.combine(start, datetime.min.time()))
+    counts = (NotificationLog.objects.filter(charged, created_at__gte=since)
               .annotate(month=TruncMonth("created_at")).values("month", "pricing_category")
               .annotate(n=Count("pk")))
     table: dict[date, dict[str, int]] = {}
@@ -176,10 +179,11 @@ def billable_by_month(now: datetime, months: int = 3) -> tuple[list[str], list[B
 
 def per_day(now: datetime, days: int = 30) -> list[Day]:
     """Sent and failed per day for the last `days` days (empty days included), one query."""
-    first = (now - timedelta(days=days - 1)).date()
+    first = timezone.localdate(now) - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
     counted = {
         item["day"]: item
-        for item in NotificationLog.objects.filter(created_at__date__gte=first)
+        for item in NotificationLog.objects.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at")).values("day")
         .annotate(sent=Count("id", filter=Q(status=NotificationStatus.SENT)),
                   failed=Count("id", filter=Q(status=NotificationStatus.FAILED)))
