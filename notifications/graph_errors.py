@@ -120,7 +120,8 @@ GRAPH_ERRORS: dict[int, GraphError] = {
                        "as the template has {{n}} placeholders in WhatsApp Manager."),
     132001: GraphError("The template does not exist in that language or is not approved yet",
                        "Check the template name and language code in WhatsApp Manager against "
-                       "WHATSAPP_TEMPLATES, and wait for approval."),
+                       "WHATSAPP_TEMPLATES, and wait for approval: manage.py whatsapp_templates "
+                       "lists what is missing, and --create submits it."),
     132005: GraphError("The template's translated text is too long",
                        "Shorten the parameter values or the template text."),
     132007: GraphError("The template's content violates WhatsApp policy",

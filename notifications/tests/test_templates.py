@@ -49,6 +49,7 @@ def test_template_request_body():
 @pytest.mark.parametrize("code, words", [
     (132000, "as many fields as the template"),
     (132001, "template name and language code"),
+    (132001, "whatsapp_templates"),  # the command that lists and creates the missing ones
     (132012, "placeholder type"),
     (132015, "paused"),
 ])
