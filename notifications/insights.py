@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -68,39 +68,47 @@ def delivery_reports_on() -> bool:
     return bool(settings.WHATSAPP_APP_SECRET and settings.WHATSAPP_WEBHOOK_VERIFY_TOKEN)
 
 
-def _conditions(since: datetime) -> dict[str, Q]:
-    recent = Q(created_at__gte=since)
-    arrived = Q(delivery_status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.READ))
-    return {
-        "sent": recent & Q(status=NotificationStatus.SENT),
-        "failed": recent & Q(status=NotificationStatus.FAILED),
-        "skipped": recent & Q(status=NotificationStatus.SKIPPED),
-        "unknown": recent & Q(status=NotificationStatus.UNKNOWN),
-        "delivered": recent & arrived,
-        "read": recent & Q(delivery_status=DeliveryStatus.READ),
-    }
+def grouped(now: datetime) -> list[dict]:
+    """The last 30 days' rows counted once, by local day, by the shortest window each falls in,
+    and by channel, status and delivery status: the summary and the per-day chart both add these
+    up. One pass with a few hundred groups, where a count per window and metric weighed every row
+    eighteen times."""
+    windows = Case(*(When(created_at__gte=now - span, then=Value(index))
+                     for index, (_, span) in enumerate(WINDOWS)), output_field=IntegerField())
+    return list(
+        NotificationLog.objects.filter(created_at__gte=now - WINDOWS[-1][1])
+        .annotate(day=TruncDate("created_at"), window=windows)
+        .values("day", "window", "channel", "status", "delivery_status")
+        .annotate(n=Count("id")).order_by())
 
 
-def summary(now: datetime, *, delivery_reports: bool = True) -> list[Row]:
-    """Per window and channel: one query for everything. `delivery_reports`: whether WhatsApp
-    status webhooks are on (email never reports deliveries)."""
-    aggregates = {}
-    for index, (_, span) in enumerate(WINDOWS):
-        for metric, condition in _conditions(now - span).items():
-            aggregates[f"{metric}_{index}"] = Count("id", filter=condition)
-    oldest = now - WINDOWS[-1][1]
-    counts = {
-        item["channel"]: item
-        for item in NotificationLog.objects.filter(created_at__gte=oldest)
-        .values("channel").annotate(**aggregates).order_by()
-    }
+def _metrics(group: dict) -> set[str]:
+    found = {group["status"].lower()} & {"sent", "failed", "skipped", "unknown"}
+    if group["delivery_status"] in (DeliveryStatus.DELIVERED, DeliveryStatus.READ):
+        found.add("delivered")
+    if group["delivery_status"] == DeliveryStatus.READ:
+        found.add("read")
+    return found
+
+
+def summary(now: datetime, *, delivery_reports: bool = True,
+            groups: list[dict] | None = None) -> list[Row]:
+    """Per window and channel. `delivery_reports`: whether WhatsApp status webhooks are on (email
+    never reports deliveries). `groups`: grouped(now), when the caller has it already."""
+    groups = grouped(now) if groups is None else groups
+    totals: dict[tuple[int, str, str], int] = {}
+    for group in groups:
+        for index in range(group["window"], len(WINDOWS)):  # in its window and every longer one
+            for metric in _metrics(group):
+                key = (index, group["channel"], metric)
+                totals[key] = totals.get(key, 0) + group["n"]
     rows = []
     for index, (label, _) in enumerate(WINDOWS):
         for channel, channel_label in Channel.choices:
-            item = counts.get(channel, {})
             reported = delivery_reports and channel == Channel.WHATSAPP
             rows.append(Row(label, channel_label,
-                            **{m: item.get(f"{m}_{index}", 0) for m in METRICS}, reported=reported))
+                            **{m: totals.get((index, channel, m), 0) for m in METRICS},
+                            reported=reported))
     return rows
 
 
@@ -177,23 +185,19 @@ def billable_by_month(now: datetime, months: int = 3) -> tuple[list[str], list[B
                         for m in sorted(table, reverse=True)]
 
 
-def per_day(now: datetime, days: int = 30) -> list[Day]:
-    """Sent and failed per day for the last `days` days (empty days included), one query."""
+def per_day(now: datetime, days: int = 30, groups: list[dict] | None = None) -> list[Day]:
+    """Sent and failed per day for the last `days` days (empty days included); `groups`:
+    grouped(now), when the caller has it already."""
+    groups = grouped(now) if groups is None else groups
     first = timezone.localdate(now) - timedelta(days=days - 1)
-    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
-    counted = {
-        item["day"]: item
-        for item in NotificationLog.objects.filter(created_at__gte=since)
-        .annotate(day=TruncDate("created_at")).values("day")
-        .annotate(sent=Count("id", filter=Q(status=NotificationStatus.SENT)),
-                  failed=Count("id", filter=Q(status=NotificationStatus.FAILED)))
-        .order_by()
-    }
-    return [
-        Day(first + timedelta(days=n), counted.get(first + timedelta(days=n), {}).get("sent", 0),
-            counted.get(first + timedelta(days=n), {}).get("failed", 0))
-        for n in range(days)
-    ]
+    counted: dict[date, dict[str, int]] = {}
+    for group in groups:
+        if group["status"] in (NotificationStatus.SENT, NotificationStatus.FAILED):
+            day = counted.setdefault(group["day"], {"SENT": 0, "FAILED": 0})
+            day[group["status"]] += group["n"]
+    return [Day(first + timedelta(days=n), *(counted.get(first + timedelta(days=n), {}).get(s, 0)
+                                             for s in ("SENT", "FAILED")))
+            for n in range(days)]
 
 
 @dataclass(frozen=True)
