@@ -163,12 +163,7 @@ def retry_class(code: int | None, http_status: int | None = None) -> Retry:
     return Retry.NOW if (http_status or 0) >= 500 else Retry.NEVER
 
 
-def is_final(code: str) -> bool:
-    """Whether a row failed with a code that no resend can cure (left out of bulk resends)."""
-    info = lookup(int(code)) if code.isdigit() else None
-    return bool(info and info.final)
-
-
+# Codes no resend can cure: bulk resends leave their rows out.
 FINAL_CODES = tuple(str(code) for code, info in GRAPH_ERRORS.items() if info.final)
 
 

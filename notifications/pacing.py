@@ -9,7 +9,6 @@ request's messages go out together, far below the limit for a team that sends in
 """
 import logging
 import time
-import uuid
 from functools import lru_cache
 
 from django.conf import settings

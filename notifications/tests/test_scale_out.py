@@ -15,7 +15,6 @@ from notifications.models import NotificationLog
 from notifications.models import NotificationStatus as S
 from notifications.outcomes import MAX_ATTEMPTS
 from tickets import services as ticket_services
-from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
 
 pytestmark = pytest.mark.django_db
