@@ -56,6 +56,9 @@ GRAPH_ERRORS: dict[int, GraphError] = {
                     "Check Account Quality in WhatsApp Manager; resend once the block is lifted."),
     80007: GraphError("The WhatsApp Business Account's rate limit was reached",
                       "Nothing: it is tried again later (the limit resets hourly).", Retry.LATER),
+    130403: GraphError("The business has blocked this user on WhatsApp, so nothing reaches them",
+                       "If the block was a mistake, unblock the user (WhatsApp Manager, or Meta's "
+                       "block users API), then resend."),
     130429: GraphError("Cloud API message throughput was reached (80 messages a second by default)",
                        "Nothing: sending that number pauses a few seconds and it is tried again.",
                        Retry.LATER),
