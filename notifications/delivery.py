@@ -9,6 +9,7 @@ send. Two processes never send the same row, and one that dies leaves rows that 
 import logging
 import time
 import uuid
+from datetime import timedelta
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -31,6 +32,8 @@ S = NotificationStatus
 
 # Seconds the first answer of a burst waits for the others before they are all written.
 GATHER = 0.02
+# Seconds: a row put back for at most this long is handed to the workers again for its moment.
+HAND_BACK_WITHIN = 60
 # Events one process sends at once at full width (gunicorn's threads, plus the recovery pass).
 POOL_EVENTS = 4
 
@@ -103,11 +106,29 @@ def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
     fallbacks = _email_fallbacks(settled)
     if fallbacks:
         _send_all(_claim(fallbacks), sleep)
-    if not on_workers:
+    if on_workers:
+        _hand_back([job for job, next_step in settled if next_step == Next.RETRY_LATER])
+    else:
         dispatch(_next_in_line(jobs))
     # Lazy: the request path never reads it back; admin messages and tests do.
     return (NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
             .select_related("recipient").order_by("pk"))
+
+
+def _hand_back(jobs: list[Job]) -> None:
+    """On workers, rows put back for a short wait (the number's pace, a 130429 pause) go to the
+    broker again for that moment, a second late so that they are due when it comes. Longer waits
+    are left to the recovery pass, which runs every minute anyway."""
+    now = timezone.now()
+    due = dict(NotificationLog.objects.filter(
+        pk__in=[job.row.pk for job in jobs], status=S.QUEUED,
+        next_attempt_at__lte=now + timedelta(seconds=HAND_BACK_WITHIN),
+    ).values_list("pk", "next_attempt_at"))
+    if due:
+        from notifications.tasks import enqueue
+
+        wait = max(due.values()) - now
+        enqueue(sorted(due), countdown=wait.total_seconds() + 1)
 
 
 def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> list[Job]:

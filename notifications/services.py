@@ -148,9 +148,6 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
     if settings.NOTIFICATION_DELIVERY == "celery":
-        # In event-sized tasks, so that every worker takes a share.
-        size = settings.WHATSAPP_MAX_WORKERS
-        for start in range(0, len(due), size):
-            delivery.dispatch(due[start:start + size])
+        delivery.dispatch(due)  # in event-sized tasks, so that every worker takes a share
         return Recovery(abandoned, [], len(due))
     return Recovery(abandoned, list(delivery.deliver(due, sleep=sleep)))

@@ -8,6 +8,7 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.utils import timezone
 
+from accounts.tests.factories import make_admin
 from Incident.celery import app as celery_app
 from notifications import delivery, pacing, services, tasks
 from notifications.clients.base import Failure, SendResult
@@ -31,6 +32,15 @@ def handed(monkeypatch) -> list[list[int]]:
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
                         lambda args, **options: sent.append(list(args[0])))
+    return sent
+
+
+@pytest.fixture
+def countdowns(monkeypatch) -> list[tuple[list[int], float | None]]:
+    """What was handed to the broker, with the moment it asked for."""
+    sent: list[tuple[list[int], float | None]] = []
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
+                        lambda args, **options: sent.append((list(args[0]), options["countdown"])))
     return sent
 
 
@@ -84,6 +94,42 @@ def test_celery_mode_hands_the_event_to_the_workers_on_commit_and_sends_nothing_
     rows = list(NotificationLog.objects.filter(ticket_id=ticket_id))
     assert handed == [[row.pk for row in rows]] and rows
     assert all(row.status == S.QUEUED for row in rows) and sender.calls == []
+
+
+def test_a_large_event_goes_to_the_workers_in_tasks_of_at_most_max_workers_rows(
+        api, cast, sender, celery_mode, handed, settings, django_capture_on_commit_callbacks):
+    for n in range(4):
+        make_admin(username=f"admin{n}")  # five admins with the cast's own
+    settings.WHATSAPP_MAX_WORKERS = 2
+    with django_capture_on_commit_callbacks(execute=True):
+        ticket_id = create(api, cast)
+    ids = list(NotificationLog.objects.filter(ticket_id=ticket_id).order_by("pk")
+               .values_list("pk", flat=True))
+    assert [len(chunk) for chunk in handed] == [2, 2, 1]
+    assert sum(handed, []) == ids and sender.calls == []
+
+
+def test_on_workers_a_row_put_back_for_the_pace_is_handed_back_for_its_moment(
+        cast, ticket_in, sender, pacer, sleeps, celery_mode, countdowns):
+    pacer.answers = [(60.0, True)]  # no room in the time bound: put back for the pause
+    [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
+                             sleep=sleeps.append)
+    assert row.status == S.QUEUED and sender.calls == []
+    [(ids, countdown)] = countdowns
+    wait = (row.next_attempt_at - timezone.now()).total_seconds()
+    assert ids == [row.pk] and wait < countdown <= wait + 1.5  # due by the time it runs
+
+
+def test_on_workers_a_long_wait_is_left_to_the_recovery_pass(
+        cast, ticket_in, sender, celery_mode, countdowns):
+    sender.results[cast.admin.profile.whatsapp_number] = SendResult(
+        status=S.FAILED, http_status=503, error_code="131016", temporary=True,
+        failure=Failure.PROVIDER_ERROR, error_message="Service unavailable")
+    pk = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk
+    NotificationLog.objects.filter(pk=pk).update(attempt_count=1)  # its second try: 2 min away
+    [row] = delivery.deliver([pk], sleep=lambda seconds: None)
+    assert row.status == S.QUEUED and row.next_attempt_at > timezone.now() + timedelta(seconds=60)
+    assert countdowns == []
 
 
 def test_a_task_runs_the_same_delivery_and_a_second_run_sends_nothing_more(
