@@ -16,14 +16,15 @@ from notifications.messages import NOTIFIED, TicketFacts, as_email, render
 from notifications.models import Channel, MessageType, NotificationLog
 from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
+from tickets.models import TicketEventType as E
 
 
 def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     """Create the event's notifications (QUEUED) and return them."""
     ticket = ticket_event.ticket
     recipients = recipients_for(ticket=ticket, event=ticket_event.event,
-                                actor_id=ticket_event.actor_id)
-    facts = ticket_facts(ticket)
+                                actor_id=ticket_event.actor_id, internal=ticket_event.internal)
+    facts = ticket_facts(ticket, ticket_event)
     now = timezone.now()
     wanted = channels()
     spec = templates.templates()[ticket_event.event] if Channel.WHATSAPP in wanted else None
@@ -53,7 +54,8 @@ def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
     event already has that email (the database refuses a second one)."""
     user = whatsapp_row.recipient
     text = whatsapp_row.message if whatsapp_row.message_type == MessageType.TEXT else render(
-        whatsapp_row.event, _party_of(whatsapp_row), ticket_facts(whatsapp_row.ticket))
+        whatsapp_row.event, _party_of(whatsapp_row),
+        ticket_facts(whatsapp_row.ticket, whatsapp_row.ticket_event))
     base = dict(ticket_id=whatsapp_row.ticket_id, ticket_event_id=whatsapp_row.ticket_event_id,
                 event=whatsapp_row.event, recipient=user, next_attempt_at=timezone.now())
     try:
@@ -94,7 +96,10 @@ def channels() -> set[str]:
     return names & set(Channel.values)
 
 
-def ticket_facts(ticket: Ticket) -> TicketFacts:
+def ticket_facts(ticket: Ticket, event: TicketEvent | None = None) -> TicketFacts:
+    """What the texts may say: the ticket's fields, and the words of the event (a comment, why
+    it was reopened) when there is one."""
+    words = event is not None and event.event in (E.COMMENT_ADDED, E.TICKET_REOPENED)
     return TicketFacts(
         title=ticket.title,
         project=ticket.project_name,
@@ -106,6 +111,8 @@ def ticket_facts(ticket: Ticket) -> TicketFacts:
         developer_name=display_name(ticket.assigned_developer) if ticket.assigned_developer else "",
         resolution=ticket.resolution,
         rejection_reason=ticket.rejection_reason,
+        comment=event.note if words else "",
+        author_name=display_name(event.actor) if words else "",
     )
 
 

@@ -34,6 +34,9 @@ class TicketFacts:
     developer_name: str = ""
     resolution: str = ""
     rejection_reason: str = ""
+    # The event's own words: a comment (or why a ticket was reopened) and who wrote it.
+    comment: str = ""
+    author_name: str = ""
 
 
 def render(event: str, party: Party, facts: TicketFacts) -> str:
@@ -42,7 +45,7 @@ def render(event: str, party: Party, facts: TicketFacts) -> str:
     text = template(facts)
     # Cut the longest free-text fields first, the description before anything else, so the
     # title, status and footer always survive.
-    for field in ("description", "resolution", "rejection_reason", "title", "project"):
+    for field in ("description", "comment", "resolution", "rejection_reason", "title", "project"):
         overflow = length(text) - MAX_LENGTH
         if overflow <= 0:
             return text
@@ -115,6 +118,7 @@ TICKET, PROJECT, STATUS = ("Ticket", "title"), ("Project", "project"), ("Status"
 CLIENT, DEVELOPER = ("Client", "client_name"), ("Developer", "developer_name")
 PRIORITY, CATEGORY = ("Priority", "priority"), ("Category", "category")
 DESCRIPTION, RESOLUTION = ("Description", "description"), ("Resolution", "resolution")
+COMMENT, AUTHOR = ("Comment", "comment"), ("From", "author_name")
 
 P = Party
 # Per event, who is told (in this order) and the text they read. Party.ADMIN means every active
@@ -164,6 +168,33 @@ NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
         "❌ *Your Ticket Has Been Rejected*", (TICKET, PROJECT, STATUS),
         "If you think this is a mistake, please file a new ticket with more details.",
         CLIENT_FOOTER, greet="client_name", blocks=(("Reason", "rejection_reason"),))),),
+    E.TICKET_REOPENED: (
+        (P.ASSIGNED_DEVELOPER, Text(
+            "🔁 *Ticket Reopened: Not Fixed Yet*", (TICKET, PROJECT, CLIENT, AUTHOR),
+            "Please have another look; the ticket is back in progress.", ADMIN_FOOTER,
+            greet="developer_name", blocks=(("What is still wrong", "comment"),),
+            skip_empty_blocks=True)),
+        (P.ADMIN, Text(
+            "🔁 *Ticket Reopened*", (CLIENT, ("Title", "title"), PROJECT, DEVELOPER, AUTHOR),
+            "The ticket is back in progress with its developer.", ADMIN_FOOTER,
+            blocks=(("What is still wrong", "comment"),), skip_empty_blocks=True)),
+        (P.OWNER, Text(
+            "🔁 *Your Ticket Is Back in Progress*", (TICKET, PROJECT, DEVELOPER, STATUS),
+            "We will let you know when it is finished again.", CLIENT_FOOTER,
+            greet="client_name")),
+    ),
+    # Reply to the message to answer on the ticket (notifications.inbound).
+    E.COMMENT_ADDED: (
+        (P.OWNER, Text(
+            "💬 *New Comment on Your Ticket*", (TICKET, AUTHOR), "Reply to this message to answer.",
+            CLIENT_FOOTER, greet="client_name", blocks=(COMMENT,))),
+        (P.ASSIGNED_DEVELOPER, Text(
+            "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
+            ADMIN_FOOTER, greet="developer_name", blocks=(COMMENT,))),
+        (P.ADMIN, Text(
+            "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
+            ADMIN_FOOTER, blocks=(COMMENT,))),
+    ),
 }
 
 

@@ -21,11 +21,15 @@ class Recipient:
     party: Party  # decides the text they read
 
 
-def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[Recipient]:
+def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None,
+                   internal: bool = False) -> list[Recipient]:
     """The people to tell about `event`: never the actor who caused it, never an inactive user,
-    and each person once (an admin who filed the ticket hears as its client)."""
+    and each person once (an admin who filed the ticket hears as its client). An internal note
+    tells staff only: never a client."""
     found: list[Recipient] = []
     for party, _ in NOTIFIED.get(event, ()):
+        if party == Party.OWNER and internal and ticket.client.profile.role == Role.CLIENT:
+            continue
         if party == Party.OWNER:
             found.append(Recipient(ticket.client, party))
         elif party == Party.ASSIGNED_DEVELOPER and ticket.assigned_developer is not None:

@@ -66,6 +66,14 @@ DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
         "ticket_rejected", "en_US", ("recipient_name", "ticket_id", "title", "rejection_reason"),
         "❌ Hello {{1}}, your ticket #{{2}} \"{{3}}\" was rejected. Reason: {{4}}",
     ),
+    E.TICKET_REOPENED: TemplateSpec(
+        "ticket_reopened", "en_US", ("recipient_name", "ticket_id", "title", "author_name"),
+        "🔁 Hello {{1}}, ticket #{{2}} \"{{3}}\" was reopened by {{4}}: it is back in progress.",
+    ),
+    E.COMMENT_ADDED: TemplateSpec(
+        "comment_added", "en_US", ("recipient_name", "ticket_id", "title", "author_name", "comment"),
+        "💬 Hello {{1}}, new comment on ticket #{{2}} \"{{3}}\" from {{4}}: {{5}}",
+    ),
 }
 
 

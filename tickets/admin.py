@@ -12,7 +12,8 @@ from tickets.models import Ticket, TicketEvent
 class TicketEventInline(admin.TabularInline):
     model = TicketEvent
     verbose_name_plural = "History"
-    fields = ("created_at", "event", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "event", "from_status", "to_status", "actor", "note", "source",
+              "internal")
     readonly_fields = fields
     extra = 0
     can_delete = False

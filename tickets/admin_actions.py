@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from accounts.models import Role
 from Incident.errors import ApplicationError
 from tickets import services
+from tickets.models import Source
 from tickets.transitions import Action
 
 User = get_user_model()
@@ -29,7 +30,8 @@ def _apply(modeladmin, request, queryset, action: Action, **inputs) -> None:
     done, refused = [], []
     for ticket in queryset.order_by("pk"):
         try:
-            services.ticket_transition(ticket_id=ticket.pk, actor=request.user, action=action, **inputs)
+            services.ticket_transition(ticket_id=ticket.pk, actor=request.user, action=action,
+                                       source=Source.ADMIN, **inputs)
             done.append(f"#{ticket.pk}")
         except ApplicationError as exc:
             refused.append(f"#{ticket.pk}: {exc.detail}")
@@ -39,11 +41,35 @@ def _apply(modeladmin, request, queryset, action: Action, **inputs) -> None:
         modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
 
 
-def _with_form(modeladmin, request, queryset, *, action: Action, form_class, title: str, to_inputs):
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 4}),
+                           max_length=10_000)
+    internal = forms.BooleanField(required=False, label="Internal note (staff only)",
+                                  help_text="The client never sees an internal note.")
+
+
+def _comment(modeladmin, request, queryset, *, body: str, internal: bool) -> None:
+    done, refused = [], []
+    for ticket in queryset.order_by("pk"):
+        try:
+            services.comment_add(ticket_id=ticket.pk, author=request.user, body=body,
+                                 internal=internal, source=Source.ADMIN)
+            done.append(f"#{ticket.pk}")
+        except ApplicationError as exc:
+            refused.append(f"#{ticket.pk}: {exc.detail}")
+    if done:
+        modeladmin.message_user(request, f"Commented on {', '.join(done)}.", messages.SUCCESS)
+    for line in refused:
+        modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
+
+
+def _with_form(modeladmin, request, queryset, *, action: Action | None, form_class, title: str,
+               to_inputs, apply=None):
     """An action that first asks for its input on an intermediate page."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if "apply" in request.POST and form.is_valid():
-        _apply(modeladmin, request, queryset, action, **to_inputs(form.cleaned_data))
+        (apply or (lambda m, r, q, **i: _apply(m, r, q, action, **i)))(
+            modeladmin, request, queryset, **to_inputs(form.cleaned_data))
         return None
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -77,4 +103,16 @@ def reject_tickets(modeladmin, request, queryset):
                       title="Reject tickets", to_inputs=lambda data: {"reason": data["reason"]})
 
 
-TICKET_ACTIONS = (open_tickets, assign_tickets, close_tickets, reject_tickets)
+@admin.action(description="Reopen selected tickets (not fixed)")
+def reopen_tickets(modeladmin, request, queryset):
+    _apply(modeladmin, request, queryset, Action.REOPEN)
+
+
+@admin.action(description="Comment on selected tickets…")
+def comment_on_tickets(modeladmin, request, queryset):
+    return _with_form(modeladmin, request, queryset, action=None, form_class=CommentForm,
+                      title="Comment on tickets", to_inputs=lambda data: data, apply=_comment)
+
+
+TICKET_ACTIONS = (open_tickets, assign_tickets, close_tickets, reject_tickets, reopen_tickets,
+                  comment_on_tickets)

@@ -28,3 +28,11 @@ class IdempotencyKeyReused(ApplicationError):
 
     status_code = 422
     code = "idempotency_key_reused"
+
+
+class CommentNotAllowed(Conflict):
+    code = "comment_not_allowed"
+
+    def __init__(self, *, status: str) -> None:
+        super().__init__(f"A ticket whose status is {status} takes no more comments; file a new "
+                         "ticket if the problem is back.", status=status)

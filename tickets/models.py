@@ -43,6 +43,16 @@ class TicketEventType(models.TextChoices):
     TICKET_CLOSED = "TICKET_CLOSED", "Ticket closed"
     TICKET_REJECTED = "TICKET_REJECTED", "Ticket rejected"
     TICKET_UPDATED = "TICKET_UPDATED", "Ticket details edited"
+    TICKET_REOPENED = "TICKET_REOPENED", "Ticket reopened"
+    COMMENT_ADDED = "COMMENT_ADDED", "Comment added"
+
+
+class Source(models.TextChoices):
+    """Where a change came from."""
+
+    API = "API", "API"
+    ADMIN = "ADMIN", "Django admin"
+    WHATSAPP = "WHATSAPP", "WhatsApp"
 
 
 class Ticket(models.Model):
@@ -89,7 +99,10 @@ class TicketEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_events"
     )
-    note = models.TextField(blank=True)
+    note = models.TextField(blank=True, help_text="For a comment, its text.")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    # An internal note: staff only. Clients never see it, in the API or in a notification.
+    internal = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from django.http import Http404
 from accounts.models import Role
 from accounts.selectors import role_of
 from tickets import transitions
-from tickets.models import PRIORITY_RANK, Ticket, TicketEvent
+from tickets.models import PRIORITY_RANK, Ticket, TicketEvent, TicketEventType
 
 
 def tickets_visible_to(*, user: AbstractBaseUser) -> QuerySet:
@@ -33,13 +33,27 @@ def ticket_get(*, user: AbstractBaseUser, ticket_id: int, with_history: bool = F
     """The ticket if `user` may see it; 404 otherwise, so its existence is not revealed."""
     tickets = tickets_visible_to(user=user)
     if with_history:
-        tickets = tickets.prefetch_related(
-            Prefetch("events", queryset=TicketEvent.objects.select_related("actor"))
-        )
+        tickets = tickets.prefetch_related(Prefetch("events", queryset=events_visible_to(user=user)))
     ticket = tickets.filter(pk=ticket_id).first()
     if ticket is None:
         raise Http404("No ticket with this id is visible to you.")
     return ticket
+
+
+def events_visible_to(*, user: AbstractBaseUser) -> QuerySet:
+    """History rows `user` may read: everything, except internal notes for clients."""
+    events = TicketEvent.objects.select_related("actor")
+    if role_of(user) == Role.CLIENT:
+        events = events.filter(internal=False)
+    return events
+
+
+def comments_of(*, user: AbstractBaseUser, ticket: Ticket) -> QuerySet:
+    return events_visible_to(user=user).filter(ticket=ticket, event=TicketEventType.COMMENT_ADDED)
+
+
+def may_comment(*, user: AbstractBaseUser, ticket: Ticket) -> bool:
+    return transitions.may_comment(ticket.status, parties_of(user=user, ticket=ticket))
 
 
 def parties_of(*, user: AbstractBaseUser, ticket: Ticket) -> set[transitions.Party]:

@@ -6,7 +6,7 @@ from Incident.serializers import StrictModelSerializer, StrictSerializer
 from tickets import transitions
 from tickets.transitions import Action
 from tickets.models import Ticket, TicketEvent
-from tickets.selectors import allowed_actions_for
+from tickets.selectors import allowed_actions_for, may_comment
 
 ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
 DESCRIPTION_MAX_LENGTH = 10_000
@@ -19,7 +19,8 @@ LIFECYCLE_FIELD_HINTS = {
     "rejection_reason": "Set through POST /api/tickets/{id}/reject/ with {\"reason\": \"...\"}.",
     "client": "The client is whoever creates the ticket.",
 }
-READ_ONLY_OUTPUT_FIELDS = ("id", "status_display", "created_at", "updated_at", "allowed_actions", "events")
+READ_ONLY_OUTPUT_FIELDS = ("id", "status_display", "created_at", "updated_at", "allowed_actions",
+                           "can_comment", "events")
 
 
 class TicketInputSerializer(StrictModelSerializer):
@@ -41,12 +42,39 @@ class TicketEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TicketEvent
-        fields = ("id", "event", "from_status", "to_status", "actor", "note", "created_at")
+        fields = ("id", "event", "from_status", "to_status", "actor", "note", "source", "internal",
+                  "created_at")
 
     def to_representation(self, event: TicketEvent) -> dict:
         return {"id": event.pk, "event": event.event, "from_status": event.from_status,
                 "to_status": event.to_status, "actor": user_summary(event.actor),
-                "note": event.note, "created_at": timestamp(event.created_at)}
+                "note": event.note, "source": event.source, "internal": event.internal,
+                "created_at": timestamp(event.created_at)}
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A comment: a COMMENT_ADDED row of the ticket's history."""
+
+    author = UserSummarySerializer(source="actor")
+    body = serializers.CharField(source="note")
+
+    class Meta:
+        model = TicketEvent
+        fields = ("id", "author", "body", "internal", "source", "created_at")
+
+    def to_representation(self, event: TicketEvent) -> dict:
+        return {"id": event.pk, "author": user_summary(event.actor), "body": event.note,
+                "internal": event.internal, "source": event.source,
+                "created_at": timestamp(event.created_at)}
+
+
+class CommentInputSerializer(StrictSerializer):
+    """Body of POST /api/tickets/{id}/comments/."""
+
+    body = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+    internal = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Admins only: a note for staff that the client never sees.")
 
 
 class TicketOutputSerializer(serializers.ModelSerializer):
@@ -54,17 +82,22 @@ class TicketOutputSerializer(serializers.ModelSerializer):
     client = UserSummarySerializer()
     assigned_developer = UserSummarySerializer(allow_null=True)
     allowed_actions = serializers.SerializerMethodField()
+    can_comment = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
         fields = (
             "id", "title", "description", "priority", "category", "project_name", "status",
             "status_display", "client", "assigned_developer", "resolution", "rejection_reason",
-            "created_at", "updated_at", "allowed_actions",
+            "created_at", "updated_at", "allowed_actions", "can_comment",
         )
 
     def get_allowed_actions(self, ticket: Ticket) -> list[str]:
         return allowed_actions_for(user=self.context["request"].user, ticket=ticket)
+
+    def get_can_comment(self, ticket: Ticket) -> bool:
+        """Whether the caller may POST /api/tickets/{id}/comments/ now."""
+        return may_comment(user=self.context["request"].user, ticket=ticket)
 
     def to_representation(self, ticket: Ticket) -> dict:
         # Built by hand, the same fields as declared above (the schema reads those): a list page
@@ -80,6 +113,7 @@ class TicketOutputSerializer(serializers.ModelSerializer):
             "resolution": ticket.resolution, "rejection_reason": ticket.rejection_reason,
             "created_at": timestamp(ticket.created_at), "updated_at": timestamp(ticket.updated_at),
             "allowed_actions": self.get_allowed_actions(ticket),
+            "can_comment": self.get_can_comment(ticket),
         }
 
 
@@ -124,6 +158,12 @@ class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
 
 
+class ReopenSerializer(StrictSerializer):
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=DESCRIPTION_MAX_LENGTH,
+        help_text="What is still wrong, for the developer.")
+
+
 ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
     Action.OPEN: NoBodySerializer,
     Action.ASSIGN: AssignSerializer,
@@ -131,4 +171,5 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer]] = {
     Action.FINISH: FinishSerializer,
     Action.CLOSE: NoBodySerializer,
     Action.REJECT: RejectSerializer,
+    Action.REOPEN: ReopenSerializer,
 }

@@ -19,6 +19,7 @@ from tickets import transitions
 from tickets.transitions import Action
 from tickets.errors import (
     ActionNotPermitted,
+    CommentNotAllowed,
     EditNotAllowed,
     IdempotencyKeyReused,
     TransitionNotAllowed,
@@ -27,6 +28,7 @@ from tickets.models import (
     Category,
     IdempotencyKey,
     Priority,
+    Source,
     Ticket,
     TicketEvent,
     TicketEventType,
@@ -152,6 +154,7 @@ def ticket_transition(
     developer_id: int | None = None,
     resolution: str = "",
     reason: str = "",
+    source: str = Source.API,
 ) -> Ticket:
     """Take one lifecycle action on a ticket.
 
@@ -169,10 +172,36 @@ def ticket_transition(
         ticket.status = move.target
         ticket.save(update_fields=["status", *changed, "updated_at"])
         happened = _record(
-            ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note
+            ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note,
+            source=source,
         )
         schedule_ticket_notifications(ticket_event=happened)
     return ticket
+
+
+def comment_add(*, ticket_id: int, author: AbstractBaseUser, body: str, internal: bool = False,
+                source: str = Source.API) -> TicketEvent:
+    """Add a comment to a ticket's history and tell its other parties. Any party may comment
+    until the ticket is closed or rejected; only an admin may make it an internal note."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ensure_comment_allowed(ticket=ticket, author=author, internal=internal)
+        comment = _record(ticket=ticket, event=TicketEventType.COMMENT_ADDED, actor=author,
+                          from_status=ticket.status, note=body, source=source, internal=internal)
+        schedule_ticket_notifications(ticket_event=comment)
+    return comment
+
+
+def ensure_comment_allowed(*, ticket: Ticket, author: AbstractBaseUser, internal: bool) -> None:
+    """403 if the author is none of the ticket's parties, or not an admin writing an internal
+    note; 409 once the ticket is closed or rejected."""
+    who = parties_of(user=author, ticket=ticket)
+    if not who:
+        raise ActionNotPermitted("Only the ticket's client, its developer or an admin can comment.")
+    if internal and transitions.Party.ADMIN not in who:
+        raise ActionNotPermitted("Only an admin can add an internal note; leave internal false.")
+    if not transitions.may_comment(ticket.status, who):
+        raise CommentNotAllowed(status=ticket.status)
 
 
 def ensure_action_allowed(*, ticket: Ticket, actor: AbstractBaseUser, action: Action) -> None:
@@ -209,11 +238,14 @@ def _apply_action_input(
     if action == Action.REJECT:
         ticket.rejection_reason = reason
         return ["rejection_reason"], reason
+    if action == Action.REOPEN:
+        return [], reason  # why it is not fixed, for the developer
     return [], ""
 
 
 def _record(
-    *, ticket: Ticket, event: str, actor: AbstractBaseUser, from_status: str, note: str = ""
+    *, ticket: Ticket, event: str, actor: AbstractBaseUser, from_status: str, note: str = "",
+    source: str = Source.API, internal: bool = False,
 ) -> TicketEvent:
     return TicketEvent.objects.create(
         ticket=ticket,
@@ -222,6 +254,8 @@ def _record(
         to_status=ticket.status,
         actor=actor,
         note=note,
+        source=source,
+        internal=internal,
     )
 
 

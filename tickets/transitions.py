@@ -19,6 +19,7 @@ class Action(str, Enum):
     FINISH = "finish"
     CLOSE = "close"
     REJECT = "reject"
+    REOPEN = "reopen"
 
     def __str__(self) -> str:
         return self.value
@@ -56,6 +57,8 @@ TRANSITIONS: dict[Action, Transition] = {
         _t(A.FINISH, {S.IN_PROGRESS}, S.FINISHED, {Party.ASSIGNED_DEVELOPER}, Event.WORK_FINISHED),
         _t(A.CLOSE, {S.FINISHED}, S.CLOSED, {Party.ADMIN, Party.OWNER}, Event.TICKET_CLOSED),
         _t(A.REJECT, {S.NEW, S.OPENED}, S.REJECTED, {Party.ADMIN}, Event.TICKET_REJECTED),
+        # "Not fixed": the work goes back to the developer.
+        _t(A.REOPEN, {S.FINISHED}, S.IN_PROGRESS, {Party.ADMIN, Party.OWNER}, Event.TICKET_REOPENED),
     )
 }
 
@@ -66,6 +69,14 @@ EDITABLE_STATUSES: dict[Party, frozenset[S]] = {
     Party.OWNER: frozenset({S.NEW}),
     Party.ADMIN: frozenset(set(S) - {S.CLOSED, S.REJECTED}),
 }
+
+
+# A ticket takes comments from any of its parties until it is over.
+NO_COMMENTS = frozenset({S.CLOSED, S.REJECTED})
+
+
+def may_comment(status: str, who: set[Party]) -> bool:
+    return bool(who) and status not in NO_COMMENTS
 
 
 def parties(*, role: str | None, user_id: int, client_id: int, developer_id: int | None) -> set[Party]:

@@ -16,6 +16,8 @@ from tickets.filters import TicketFilter, TicketSearchFilter
 from tickets.transitions import Action
 from tickets.serializers import (
     ACTION_INPUTS,
+    CommentInputSerializer,
+    CommentSerializer,
     TicketDetailSerializer,
     TicketInputSerializer,
     TicketOutputSerializer,
@@ -76,6 +78,8 @@ def _action_schema(action_name: Action, summary: str):
     finish=_action_schema(Action.FINISH, "Finish work (the assigned developer)"),
     close=_action_schema(Action.CLOSE, "Close a FINISHED ticket (ADMIN or the ticket's client)"),
     reject=_action_schema(Action.REJECT, "Reject a NEW or OPENED ticket with a reason (ADMIN)"),
+    reopen=_action_schema(Action.REOPEN, "Not fixed: send a FINISHED ticket back to work (ADMIN or "
+                          "the ticket's client)"),
 )
 class TicketViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
@@ -153,6 +157,32 @@ class TicketViewSet(
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._transition(request, pk, Action.REJECT)
+
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._transition(request, pk, Action.REOPEN)
+
+    @extend_schema(
+        methods=["GET"], summary="A ticket's comments (internal notes only for staff)",
+        responses={200: CommentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        methods=["POST"], summary="Comment on a ticket (its client, its developer or an admin)",
+        request=CommentInputSerializer,
+        responses={201: CommentSerializer, **errors(400, 401, 403, 404, 409)},
+        examples=[OpenApiExample("Comment", request_only=True,
+                                 value={"body": "Still broken after the update."})])
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[])
+    def comments(self, request, pk=None):
+        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
+        if request.method == "GET":
+            comments = selectors.comments_of(user=request.user, ticket=ticket)
+            return Response([CommentSerializer().to_representation(c) for c in comments])
+        serializer = CommentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = services.comment_add(ticket_id=ticket.pk, author=request.user,
+                                       **serializer.validated_data)
+        return Response(CommentSerializer().to_representation(comment),
+                        status=status.HTTP_201_CREATED)
 
     def _transition(self, request, pk, action_name: Action) -> Response:
         ticket = selectors.ticket_get(user=request.user, ticket_id=pk)

@@ -13,6 +13,7 @@ WHO_MAY = {
     "finish": {"assigned_developer"},
     "close": {"admin", "owner"},
     "reject": {"admin"},
+    "reopen": {"admin", "owner"},
 }
 FROM = {
     "open": {S.NEW},
@@ -21,15 +22,17 @@ FROM = {
     "finish": {S.IN_PROGRESS},
     "close": {S.FINISHED},
     "reject": {S.NEW, S.OPENED},
+    "reopen": {S.FINISHED},
 }
 TO = {
     "open": S.OPENED, "assign": S.ASSIGNED, "start": S.IN_PROGRESS, "finish": S.FINISHED,
-    "close": S.CLOSED, "reject": S.REJECTED,
+    "close": S.CLOSED, "reject": S.REJECTED, "reopen": S.IN_PROGRESS,
 }
 EVENT = {
     "open": TicketEventType.TICKET_OPENED, "assign": TicketEventType.DEVELOPER_ASSIGNED,
     "start": TicketEventType.WORK_STARTED, "finish": TicketEventType.WORK_FINISHED,
     "close": TicketEventType.TICKET_CLOSED, "reject": TicketEventType.TICKET_REJECTED,
+    "reopen": TicketEventType.TICKET_REOPENED,
 }
 # A developer sees a ticket only once it has been assigned to them.
 ASSIGNED_STATUSES = {S.ASSIGNED, S.IN_PROGRESS, S.FINISHED, S.CLOSED}

@@ -239,7 +239,7 @@ def test_wrong_status_answers_409_with_what_is_possible_now(api, cast, ticket_in
         "detail": "Cannot open a ticket whose status is FINISHED.",
         "code": "transition_not_allowed",
         "status": "FINISHED",
-        "allowed_actions": ["close"],
+        "allowed_actions": ["close", "reopen"],
     }
 
 

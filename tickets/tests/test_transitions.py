@@ -15,11 +15,12 @@ EXPECTED = {
     "finish": ({S.IN_PROGRESS}, S.FINISHED, {P.ASSIGNED_DEVELOPER}, E.WORK_FINISHED),
     "close": ({S.FINISHED}, S.CLOSED, {P.ADMIN, P.OWNER}, E.TICKET_CLOSED),
     "reject": ({S.NEW, S.OPENED}, S.REJECTED, {P.ADMIN}, E.TICKET_REJECTED),
+    "reopen": ({S.FINISHED}, S.IN_PROGRESS, {P.ADMIN, P.OWNER}, E.TICKET_REOPENED),
 }
 
 
-def test_the_table_has_exactly_the_six_actions_in_lifecycle_order():
-    assert transitions.ACTIONS == ("open", "assign", "start", "finish", "close", "reject")
+def test_the_table_has_exactly_the_seven_actions_in_lifecycle_order():
+    assert transitions.ACTIONS == ("open", "assign", "start", "finish", "close", "reject", "reopen")
 
 
 @pytest.mark.parametrize("action", EXPECTED)
@@ -66,8 +67,8 @@ def test_parties(role, user_id, client_id, developer_id, expected):
         (S.ASSIGNED, {P.ASSIGNED_DEVELOPER}, ["start"]),
         (S.IN_PROGRESS, {P.ASSIGNED_DEVELOPER}, ["finish"]),
         (S.IN_PROGRESS, {P.ADMIN}, ["assign"]),
-        (S.FINISHED, {P.OWNER}, ["close"]),
-        (S.FINISHED, {P.ADMIN, P.OWNER}, ["close"]),
+        (S.FINISHED, {P.OWNER}, ["close", "reopen"]),
+        (S.FINISHED, {P.ADMIN, P.OWNER}, ["close", "reopen"]),
         (S.FINISHED, {P.ASSIGNED_DEVELOPER}, []),
         (S.CLOSED, {P.ADMIN, P.OWNER}, []),
         (S.REJECTED, {P.ADMIN}, []),
@@ -100,4 +101,5 @@ def test_every_action_is_an_enum_member_with_one_transition():
     assert set(TRANSITIONS) == set(Action) and ACTIONS == tuple(Action)
     assert all(isinstance(t.action, Action) for t in TRANSITIONS.values())
     # The enum's values are the URL segments clients already use.
-    assert [a.value for a in Action] == ["open", "assign", "start", "finish", "close", "reject"]
+    assert [a.value for a in Action] == ["open", "assign", "start", "finish", "close", "reject",
+                                         "reopen"]
