@@ -217,6 +217,9 @@ WHATSAPP_ACCESS_TOKEN = config("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
 # The WhatsApp Business Account that holds the templates (`manage.py whatsapp_templates`).
 WHATSAPP_BUSINESS_ACCOUNT_ID = config("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
+# The business number as people dial it (+ and digits): the profile's wa.me link for proving a
+# number (README "Talking back on WhatsApp"). Optional.
+WHATSAPP_BUSINESS_NUMBER = config("WHATSAPP_BUSINESS_NUMBER", default="")
 # Meta stops serving each version about two years after its release: notifications.graph_versions
 # lists the days, and `manage.py check` warns 90 days ahead.
 WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v25.0")

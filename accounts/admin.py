@@ -40,16 +40,20 @@ class UserProfileInline(admin.StackedInline):
     can_delete = False
     min_num = 1
     max_num = 1
-    fields = ("role", "whatsapp_number", "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
-    readonly_fields = ("whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
+    fields = ("role", "whatsapp_number", "whatsapp_verified_at", "whatsapp_opted_in_at",
+              "whatsapp_opted_out_at", "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
+    readonly_fields = ("whatsapp_verified_at", "whatsapp_opted_in_at", "whatsapp_opted_out_at",
+                       "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
 
 
 @admin.register(UserProfile)
 class UserProfileAdmin(admin.ModelAdmin):
     """Profiles on their own, for a quick look over everyone's role and number."""
 
-    list_display = ("user", "role", "whatsapp_number")
-    list_filter = ("role",)
+    list_display = ("user", "role", "whatsapp_number", "whatsapp_verified_at",
+                    "whatsapp_opted_out_at")
+    list_filter = ("role", ("whatsapp_verified_at", admin.EmptyFieldListFilter),
+                   ("whatsapp_opted_out_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "whatsapp_number")
     list_select_related = ("user",)
 

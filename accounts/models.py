@@ -52,9 +52,44 @@ class UserProfile(models.Model):
     whatsapp_notice = models.TextField(
         "WhatsApp notice", blank=True,
         help_text="What WhatsApp told us about this person, e.g. that they changed their number.")
+    # Talking back (notifications.inbound): consent, proof that the number is theirs, and an
+    # answer the product is waiting for (the reason for a rejection tapped on WhatsApp).
+    whatsapp_opted_out_at = models.DateTimeField(
+        "sent STOP at", null=True, blank=True,
+        help_text="Set when the person sent STOP: they get no WhatsApp notifications until START.")
+    whatsapp_opted_in_at = models.DateTimeField(
+        "opted in at", null=True, blank=True,
+        help_text="When they last sent START or proved the number theirs from WhatsApp.")
+    whatsapp_verified_at = models.DateTimeField(
+        "number verified at", null=True, blank=True,
+        help_text="When they sent their code from this number (cleared when the number changes).")
+    whatsapp_code = models.CharField(
+        "verification code", max_length=8, blank=True, editable=False,
+        help_text="One-time code to send from the number (GET /api/auth/me/ shows it).")
+    whatsapp_awaiting = models.CharField(max_length=64, blank=True, editable=False)
+    whatsapp_awaiting_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "user profile"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        profile = super().from_db(db, field_names, values)
+        profile._loaded_number = profile.__dict__.get("whatsapp_number")
+        return profile
+
+    def save(self, *args, **kwargs) -> None:
+        # Proof and consent belong to a number: a new number has neither, whoever changes it.
+        loaded = getattr(self, "_loaded_number", None)
+        if loaded is not None and loaded != self.whatsapp_number:
+            self.whatsapp_verified_at = self.whatsapp_opted_out_at = self.whatsapp_opted_in_at = None
+            self.whatsapp_code = ""
+            fields = kwargs.get("update_fields")
+            if fields is not None:
+                kwargs["update_fields"] = {*fields, "whatsapp_verified_at", "whatsapp_opted_out_at",
+                                           "whatsapp_opted_in_at", "whatsapp_code"}
+        super().save(*args, **kwargs)
+        self._loaded_number = self.whatsapp_number
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_role_display()})"

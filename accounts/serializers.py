@@ -35,6 +35,35 @@ class UserOutputSerializer(serializers.Serializer):
     whatsapp_number = serializers.CharField(source="profile.whatsapp_number")
 
 
+class WhatsAppStateSerializer(serializers.Serializer):
+    """The caller's WhatsApp standing: proof of the number, consent, and how to prove it."""
+
+    verified_at = serializers.DateTimeField(source="whatsapp_verified_at", allow_null=True)
+    opted_in_at = serializers.DateTimeField(source="whatsapp_opted_in_at", allow_null=True)
+    opted_out_at = serializers.DateTimeField(
+        source="whatsapp_opted_out_at", allow_null=True,
+        help_text="Set after you sent STOP: no WhatsApp notifications until you send START.")
+    code = serializers.CharField(
+        source="whatsapp_code", help_text="Send VERIFY and this code from your number to prove it "
+        "is yours; empty once verified or while no number is set.")
+    link = serializers.SerializerMethodField(
+        help_text="A wa.me link that opens WhatsApp with the code typed (needs "
+        "WHATSAPP_BUSINESS_NUMBER); null when there is nothing to prove.")
+
+    def get_link(self, profile) -> str | None:
+        from django.conf import settings
+        from urllib.parse import quote
+
+        number = "".join(ch for ch in settings.WHATSAPP_BUSINESS_NUMBER if ch.isdigit())
+        if not (number and profile.whatsapp_code):
+            return None
+        return f"https://wa.me/{number}?text={quote('VERIFY ' + profile.whatsapp_code)}"
+
+
+class MeOutputSerializer(UserOutputSerializer):
+    whatsapp = WhatsAppStateSerializer(source="profile")
+
+
 class AdminUserOutputSerializer(UserOutputSerializer):
     is_active = serializers.BooleanField()
 

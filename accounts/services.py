@@ -1,4 +1,6 @@
 """Write-side rules for users: profile changes go through here, from the API and the demo seed."""
+import secrets
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
@@ -27,6 +29,16 @@ def user_update_own_details(*, user: AbstractBaseUser, data: dict) -> AbstractBa
     if profile_changes:
         profile.save(update_fields=profile_changes)
     return user
+
+
+def ensure_whatsapp_code(*, user: AbstractBaseUser) -> str:
+    """The one-time code that proves the user's number theirs when sent from it (made on first
+    need; a new number gets a new one)."""
+    profile = user.profile
+    if profile.whatsapp_number and not profile.whatsapp_verified_at and not profile.whatsapp_code:
+        profile.whatsapp_code = f"{secrets.randbelow(10**6):06d}"
+        profile.save(update_fields=["whatsapp_code"])
+    return profile.whatsapp_code
 
 
 CONTACT_NAMES = {"whatsapp_number": "WhatsApp number", "email": "email address"}

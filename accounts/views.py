@@ -7,23 +7,25 @@ from rest_framework.views import APIView
 from accounts import selectors, services
 from accounts.filters import UserFilter
 from accounts.permissions import IsAdminRole
-from accounts.serializers import AdminUserOutputSerializer, MeUpdateSerializer, UserOutputSerializer
+from accounts.serializers import AdminUserOutputSerializer, MeOutputSerializer, MeUpdateSerializer
 from Incident.schema import errors
 
 
 class MeView(APIView):
     """GET and PATCH /api/auth/me/."""
 
-    @extend_schema(responses={200: UserOutputSerializer, **errors(401)})
+    @extend_schema(responses={200: MeOutputSerializer, **errors(401)})
     def get(self, request):
-        return Response(UserOutputSerializer(request.user).data)
+        services.ensure_whatsapp_code(user=request.user)
+        return Response(MeOutputSerializer(request.user).data)
 
-    @extend_schema(request=MeUpdateSerializer, responses={200: UserOutputSerializer, **errors(400, 401)})
+    @extend_schema(request=MeUpdateSerializer, responses={200: MeOutputSerializer, **errors(400, 401)})
     def patch(self, request):
         serializer = MeUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_own_details(user=request.user, data=serializer.validated_data)
-        return Response(UserOutputSerializer(user).data)
+        services.ensure_whatsapp_code(user=user)
+        return Response(MeOutputSerializer(user).data)
 
 
 @extend_schema(responses={200: AdminUserOutputSerializer(many=True), **errors(400, 401, 403, 404)})

@@ -17,6 +17,7 @@ from notifications.models import (
     DeliveryAttempt,
     NotificationInsights,
     NotificationLog,
+    ReceivedMessage,
     NotificationStatus,
     WhatsAppTemplate,
 )
@@ -235,3 +236,14 @@ class WhatsAppTemplateAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "language", "status", "category", "reason", "updated_at")
     list_filter = ("status", "category")
     search_fields = ("name",)
+
+
+@admin.register(ReceivedMessage)
+class ReceivedMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """What people wrote to the business number, and what the product did with each message (the
+    answer it sent is in the notification log, event "Reply on WhatsApp")."""
+
+    list_display = ("received_at", "user", "kind", "text", "ticket", "outcome")
+    list_filter = ("kind", "received_at")
+    search_fields = ("user__username", "text", "wamid")
+    list_select_related = ("user", "ticket")

@@ -24,7 +24,7 @@ from notifications.clients.base import Failure, SendResult, Template
 from notifications.clients.email import EmailSender
 from notifications.clients.whatsapp import MAX_CONNECT_TIMEOUT
 from notifications.messages import email_subject
-from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
+from notifications.models import REPLY, Channel, MessageType, NotificationLog, NotificationStatus
 from notifications.outcomes import MAX_ATTEMPTS, THROUGHPUT, Job, Next, decide, outcome, record
 
 logger = logging.getLogger("notifications.services")
@@ -280,8 +280,12 @@ def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep)
             if (row.template_name, row.template_language) in blocked:
                 return SendResult(status=S.FAILED,
                                   error_message=blocked[row.template_name, row.template_language])
-            template = Template(row.template_name, row.template_language, list(row.template_params))
+            template = Template(row.template_name, row.template_language, list(row.template_params),
+                                [payload for payload, _ in row.buttons])
             return whatsapp.send_template(to=row.to, template=template, callback_data=row.callback_id)
+        if row.message_type == MessageType.INTERACTIVE:
+            return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id,
+                                      buttons=[tuple(button) for button in row.buttons])
         return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id)
     except Exception as exc:  # a sender must never raise; if one does, the row still says so
         logger.exception("Notification sender raised instead of returning a result")
@@ -325,7 +329,9 @@ def _email_fallbacks(settled: list[tuple[Job, Next]]) -> list[int]:
     for job, next_step in settled:
         row = job.row
         gave_up = next_step == Next.NEVER or (next_step == Next.DONE and row.status == S.SKIPPED)
-        if row.channel == Channel.WHATSAPP and gave_up and row.recipient.email:
+        # A reply answers a WhatsApp message: by email it would answer nothing.
+        if row.channel == Channel.WHATSAPP and gave_up and row.recipient.email \
+                and row.event != REPLY:
             created = intents.email_intent(row)
             if created is not None:
                 ids.append(created.pk)

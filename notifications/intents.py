@@ -10,10 +10,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications import templates
+from notifications import buttons, templates
 from notifications.clients.base import Template
-from notifications.messages import NOTIFIED, TicketFacts, as_email, render
-from notifications.models import Channel, MessageType, NotificationLog
+from notifications.messages import (BUTTONS_MAX_LENGTH, MAX_LENGTH, NOTIFIED, TicketFacts, as_email,
+                                    render)
+from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog, NotificationStatus
 from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
 from tickets.models import TicketEventType as E
@@ -27,33 +28,56 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     facts = ticket_facts(ticket, ticket_event)
     now = timezone.now()
     wanted = channels()
-    spec = templates.templates()[ticket_event.event] if Channel.WHATSAPP in wanted else None
-    texts = {}  # by party: every admin reads the same text
+    specs = templates.templates() if Channel.WHATSAPP in wanted else None
+    texts = {}  # by party and length: every admin reads the same text
     rows = []
     for recipient in recipients:
-        user = recipient.user
-        if recipient.party not in texts:
-            texts[recipient.party] = render(ticket_event.event, recipient.party, facts)
-        text = texts[recipient.party]
+        user, party = recipient.user, recipient.party
         base = dict(ticket=ticket, ticket_event=ticket_event, event=ticket_event.event,
                     recipient=user, next_attempt_at=now)
-        if spec is not None:
-            template = templates.template_for(ticket_event.event, facts, ticket_id=ticket.pk,
-                                              recipient_name=display_name(user), spec=spec)
+        offered = buttons.for_message(ticket_event.event, party, ticket_id=ticket.pk,
+                                      user_id=user.pk)
+        limit = BUTTONS_MAX_LENGTH if offered else MAX_LENGTH
+        if (party, limit) not in texts:
+            texts[party, limit] = render(ticket_event.event, party, facts, limit)
+        text = texts[party, limit]
+        if specs is not None:
+            template = templates.template_for(
+                ticket_event.event, facts, ticket_id=ticket.pk, recipient_name=display_name(user),
+                spec=templates.spec_for(specs, ticket_event.event, party),
+                payloads=[payload for payload, _ in offered])
             as_template = templates.use_template(
                 mode=settings.WHATSAPP_MESSAGE_MODE,
                 last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now)
-            rows.append(_whatsapp_row(base, user.profile.whatsapp_number, text, template, as_template))
+            row = _whatsapp_row(base, user.profile.whatsapp_number, text, template, as_template,
+                                offered)
+            if user.profile.whatsapp_opted_out_at is not None:
+                row.status, row.error_message = NotificationStatus.SKIPPED, OPTED_OUT.format(
+                    when=timezone.localtime(user.profile.whatsapp_opted_out_at))
+            rows.append(row)
         if Channel.EMAIL in wanted:
-            rows.append(_email_row(base, user, text))
+            rows.append(_email_row(base, user, render(ticket_event.event, party, facts)))
     return NotificationLog.objects.bulk_create(rows)
+
+
+OPTED_OUT = ("Not sent: the user sent STOP on WhatsApp ({when:%Y-%m-%d %H:%M}). They get no WhatsApp "
+             "notifications until they send START to the business number.")
+
+
+def reply(*, user: AbstractBaseUser, text: str, ticket: Ticket | None = None) -> NotificationLog:
+    """The intent of an answer to what `user` just wrote to the business number: free text (their
+    message opened the 24-hour window), logged like every notification."""
+    return NotificationLog.objects.create(
+        ticket=ticket, event=REPLY, recipient=user, channel=Channel.WHATSAPP,
+        to=user.profile.whatsapp_number, message=text, message_type=MessageType.TEXT,
+        callback_id=uuid.uuid4().hex, next_attempt_at=timezone.now())
 
 
 def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
     """The email fallback for a WhatsApp notification that did not get through, or None when the
     event already has that email (the database refuses a second one)."""
     user = whatsapp_row.recipient
-    text = whatsapp_row.message if whatsapp_row.message_type == MessageType.TEXT else render(
+    text = whatsapp_row.message if whatsapp_row.message_type in FREE_TEXT else render(
         whatsapp_row.event, _party_of(whatsapp_row),
         ticket_facts(whatsapp_row.ticket, whatsapp_row.ticket_event))
     base = dict(ticket_id=whatsapp_row.ticket_id, ticket_event_id=whatsapp_row.ticket_event_id,
@@ -67,12 +91,13 @@ def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
         return None
 
 
-def _whatsapp_row(base: dict, number: str, text: str, template: Template,
-                  as_template: bool) -> NotificationLog:
+def _whatsapp_row(base: dict, number: str, text: str, template: Template, as_template: bool,
+                  offered: list[list[str]]) -> NotificationLog:
+    free = MessageType.INTERACTIVE if offered else MessageType.TEXT
     return NotificationLog(
         **base, channel=Channel.WHATSAPP, to=number, callback_id=uuid.uuid4().hex,
         message=templates.preview(template) if as_template else text,
-        message_type=MessageType.TEMPLATE if as_template else MessageType.TEXT,
+        message_type=MessageType.TEMPLATE if as_template else free, buttons=offered,
         # Kept for every WhatsApp row, so a resend can switch to the template when text fails.
         template_name=template.name, template_language=template.language,
         template_params=list(template.params),

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from tickets.models import TicketEventType as E
 from tickets.transitions import Party
 
-# WhatsApp refuses text bodies over 4096 characters.
-MAX_LENGTH = 4096
+# WhatsApp refuses text bodies over 4096 characters, and the body of a message with reply buttons
+# over 1024.
+MAX_LENGTH, BUTTONS_MAX_LENGTH = 4096, 1024
 CUT_MARK = "… [cut]"
 ADMIN_FOOTER = "_Incident Management System_"
 CLIENT_FOOTER = "_Support Team_"
@@ -39,19 +40,20 @@ class TicketFacts:
     author_name: str = ""
 
 
-def render(event: str, party: Party, facts: TicketFacts) -> str:
-    """The text `party` reads about `event`, at most MAX_LENGTH characters long."""
+def render(event: str, party: Party, facts: TicketFacts, limit: int = MAX_LENGTH) -> str:
+    """The text `party` reads about `event`, at most `limit` characters long (a message with
+    reply buttons may have 1,024)."""
     template = dict(NOTIFIED[event])[party]
     text = template(facts)
     # Cut the longest free-text fields first, the description before anything else, so the
     # title, status and footer always survive.
     for field in ("description", "comment", "resolution", "rejection_reason", "title", "project"):
-        overflow = length(text) - MAX_LENGTH
+        overflow = length(text) - limit
         if overflow <= 0:
             return text
         facts = _shorten(facts, field, overflow)
         text = template(facts)
-    return _cut(text, MAX_LENGTH) if length(text) > MAX_LENGTH else text
+    return _cut(text, limit) if length(text) > limit else text
 
 
 def length(text: str) -> int:

@@ -36,6 +36,16 @@ class MessageType(models.TextChoices):
     TEXT = "text", "Free text"
     TEMPLATE = "template", "Template"
     EMAIL = "email", "Email"
+    INTERACTIVE = "interactive", "Free text with reply buttons"
+
+
+# Messages that reach a person only inside the 24-hour window.
+FREE_TEXT = (MessageType.TEXT, MessageType.INTERACTIVE)
+
+# A message that answers what a person wrote to the business number (notifications.inbound): it
+# belongs to no ticket event, and to a ticket only when the message was about one.
+REPLY = "REPLY"
+EVENTS = [*TicketEventType.choices, (REPLY, "Reply on WhatsApp")]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -54,8 +64,9 @@ ARRIVED = (DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 class NotificationLog(models.Model):
     """One notification: the intent, its current state, and what Meta's webhooks said of it."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notification_logs")
-    event = models.CharField(max_length=32, choices=TicketEventType.choices)
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="notification_logs",
+                               null=True, blank=True)
+    event = models.CharField(max_length=32, choices=EVENTS)
     ticket_event = models.ForeignKey(
         "tickets.TicketEvent",
         on_delete=models.CASCADE,
@@ -80,6 +91,9 @@ class NotificationLog(models.Model):
     template_params = models.JSONField(
         default=list, blank=True, help_text="Body parameters, in order, kept for resends."
     )
+    buttons = models.JSONField(
+        default=list, blank=True,
+        help_text="Reply buttons, [payload, title] each: the actions the reader may take next.")
     callback_id = models.CharField(
         max_length=64, blank=True, db_index=True,
         help_text="Sent as biz_opaque_callback_data with every attempt; status webhooks echo it back.",
@@ -180,6 +194,29 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.status}"
+
+
+class ReceivedMessage(models.Model):
+    """A message a known, active user sent the business number, and what the product did with it.
+    Its wamid is unique: Meta redelivers webhooks, and a message is acted on once."""
+
+    wamid = models.CharField("message id", max_length=WAMID_LENGTH, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="whatsapp_messages")
+    kind = models.CharField(max_length=32, help_text="text, button, interactive, image, reaction…")
+    text = models.TextField(blank=True, help_text="What they wrote, or the button they tapped.")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    outcome = models.TextField(blank=True, help_text="What the product did with it.")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = "WhatsApp message received"
+        verbose_name_plural = "WhatsApp messages received"
+        ordering = ("-received_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} from {self.user_id}"
 
 
 class WhatsAppTemplate(models.Model):

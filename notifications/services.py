@@ -18,6 +18,7 @@ from notifications import delivery, intents, templates
 from notifications.clients.base import Template
 from notifications.models import (
     ARRIVED,
+    FREE_TEXT,
     Channel,
     DeliveryAttempt,
     MessageType,
@@ -45,6 +46,14 @@ def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
         # `robust`: an unexpected error there is logged with its traceback, never turned into a
         # 500 for a committed ticket change; the rows stay QUEUED for the recovery pass.
         transaction.on_commit(_after_commit(rows), robust=True)
+
+
+def schedule_reply(*, user, text: str, ticket=None) -> NotificationLog:
+    """Answer what `user` wrote on WhatsApp: the reply is written in the caller's transaction and
+    sent once it commits, like a ticket's notifications."""
+    row = intents.reply(user=user, text=text, ticket=ticket)
+    transaction.on_commit(_after_commit([row]), robust=True)
+    return row
 
 
 def _after_commit(rows: list[NotificationLog]) -> Callable[[], None]:
@@ -105,12 +114,13 @@ def _fresh_message(row: NotificationLog, now) -> dict:
     if row.channel == Channel.EMAIL:
         return {"to": user.email}
     changes = {"to": user.profile.whatsapp_number}
-    to_template = row.message_type == MessageType.TEXT and bool(row.template_name) and (
+    to_template = row.message_type in FREE_TEXT and bool(row.template_name) and (
         row.error_code == "131047"
         or templates.use_template(mode=settings.WHATSAPP_MESSAGE_MODE,
                                   last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now))
     if to_template:
-        template = Template(row.template_name, row.template_language, list(row.template_params))
+        template = Template(row.template_name, row.template_language, list(row.template_params),
+                            [payload for payload, _ in row.buttons])
         changes.update(message_type=MessageType.TEMPLATE, message=templates.preview(template))
     return changes
 

@@ -13,9 +13,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from notifications import buttons
 from notifications.clients.base import Template
 from notifications.messages import TicketFacts
 from tickets.models import TicketEventType as E
+from tickets.transitions import Party
 
 WINDOW = timedelta(hours=24)
 MODES = ("text", "template", "auto")
@@ -30,16 +32,23 @@ class TemplateSpec:
     language: str
     params: tuple[str, ...]
     body: str  # the text to register in WhatsApp Manager (README); not sent
+    buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (notifications.buttons)
+
+
+def _titles(event: str, party: Party) -> tuple[str, ...]:
+    return tuple(buttons.TITLES[action] for action in buttons.OFFERED[event, party])
 
 
 # Fields a template parameter may name: TicketFacts' fields, plus these two.
 EXTRA_FIELDS = ("ticket_id", "recipient_name")
 
+# Keyed by event; "EVENT:PARTY" where one party reads a template of its own (the developer's
+# assignment carries a Start work button that the client's must not).
 DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
     E.TICKET_CREATED: TemplateSpec(
         "ticket_created", "en_US", ("ticket_id", "client_name", "title", "project", "priority"),
         "🎫 New ticket #{{1}} from {{2}}: {{3}} (project {{4}}, priority {{5}}). "
-        "Please review and assign it.",
+        "Please review and assign it.", _titles(E.TICKET_CREATED, Party.ADMIN),
     ),
     E.TICKET_OPENED: TemplateSpec(
         "ticket_opened", "en_US", ("recipient_name", "ticket_id", "title"),
@@ -50,6 +59,11 @@ DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
         "developer_assigned", "en_US", ("recipient_name", "developer_name", "ticket_id", "title"),
         "👨‍💻 Hello {{1}}, {{2}} has been assigned to ticket #{{3}} \"{{4}}\".",
     ),
+    f"{E.DEVELOPER_ASSIGNED}:{Party.ASSIGNED_DEVELOPER.value}": TemplateSpec(
+        "ticket_assigned_to_you", "en_US", ("recipient_name", "ticket_id", "title", "priority"),
+        "👨‍💻 Hello {{1}}, ticket #{{2}} \"{{3}}\" (priority {{4}}) has been assigned to you.",
+        _titles(E.DEVELOPER_ASSIGNED, Party.ASSIGNED_DEVELOPER),
+    ),
     E.WORK_STARTED: TemplateSpec(
         "work_started", "en_US", ("recipient_name", "ticket_id", "title", "developer_name"),
         "🛠️ Hello {{1}}, work has started on your ticket #{{2}} \"{{3}}\" ({{4}}).",
@@ -57,6 +71,7 @@ DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
     E.WORK_FINISHED: TemplateSpec(
         "work_finished", "en_US", ("recipient_name", "ticket_id", "title", "resolution"),
         "🎉 Hello {{1}}, work on ticket #{{2}} \"{{3}}\" is finished. Resolution: {{4}}",
+        _titles(E.WORK_FINISHED, Party.OWNER),
     ),
     E.TICKET_CLOSED: TemplateSpec(
         "ticket_closed", "en_US", ("recipient_name", "ticket_id", "title"),
@@ -101,19 +116,27 @@ def templates() -> dict[str, TemplateSpec]:
                 f"WHATSAPP_TEMPLATES[{event}]: unknown params {unknown}; allowed: "
                 + ", ".join(sorted(allowed)) + "."
             )
+        # A template of your own keeps the buttons unless "buttons": false says it has none.
         result[event] = TemplateSpec(
-            str(spec.get("name", base.name)), str(spec.get("language", base.language)), params, ""
+            str(spec.get("name", base.name)), str(spec.get("language", base.language)), params, "",
+            base.buttons if spec.get("buttons", True) else (),
         )
     return result
 
 
+def spec_for(specs: dict[str, TemplateSpec], event: str, party: Party) -> TemplateSpec:
+    return specs.get(f"{event}:{party.value}") or specs[event]
+
+
 def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_name: str,
-                 spec: TemplateSpec | None = None) -> Template:
+                 spec: TemplateSpec | None = None, payloads: list[str] = ()) -> Template:
     """The template message for `event`, its parameters filled from the ticket (`spec`: the
-    event's entry of templates(), when the caller already has it)."""
+    event's entry of templates(), when the caller already has it); `payloads`: what its buttons
+    send back, when it has any."""
     spec = spec or templates()[event]
     values = {**facts.__dict__, "ticket_id": str(ticket_id), "recipient_name": recipient_name}
-    return Template(spec.name, spec.language, [clean_param(str(values[p])) for p in spec.params])
+    return Template(spec.name, spec.language, [clean_param(str(values[p])) for p in spec.params],
+                    list(payloads)[:len(spec.buttons)])
 
 
 def clean_param(value: str) -> str:
@@ -133,7 +156,8 @@ def use_template(*, mode: str, last_inbound_at: datetime | None, now: datetime) 
 
 
 def preview(template: Template) -> str:
-    """How a template row reads in the log: the registered body with its values filled in."""
+    """How a template row reads in the log: the registered body with its values filled in (and
+    its buttons)."""
     spec = next((s for s in DEFAULT_TEMPLATES.values() if s.name == template.name and s.body), None)
     if spec is None or len(spec.params) != len(template.params):
         values = " | ".join(template.params)
@@ -141,4 +165,5 @@ def preview(template: Template) -> str:
     text = spec.body
     for number, value in enumerate(template.params, 1):
         text = text.replace(f"{{{{{number}}}}}", value)
-    return f"[template {template.name} ({template.language})] {text}"
+    titles = "".join(f" [{title}]" for title in spec.buttons[:len(template.buttons)])
+    return f"[template {template.name} ({template.language})] {text}{titles}"

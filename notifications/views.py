@@ -13,7 +13,7 @@ from rest_framework import generics
 
 from accounts.permissions import IsAdminRole
 from Incident.schema import errors
-from notifications import template_state, webhooks
+from notifications import inbound, template_state, webhooks
 from notifications.filters import NotificationLogFilter
 from notifications.models import NotificationLog
 from notifications.serializers import NotificationLogSerializer
@@ -89,9 +89,10 @@ class WhatsAppWebhookView(View):
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             return JsonResponse({"detail": "Malformed JSON."}, status=400)
-        statuses, inbound = webhooks.parse(payload)
+        statuses, messages = webhooks.parse(payload)
         webhooks.apply_statuses(statuses)
-        webhooks.apply_inbound(inbound)
+        webhooks.apply_inbound(messages)
+        inbound.handle(messages)  # what people wrote: comments, button taps, STOP and START
         for field, value in webhooks.template_changes(payload):
             template_state.apply_webhook(field, value)
         # Exactly 200 for everything accepted, known or not: anything else is redelivered.

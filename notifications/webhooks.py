@@ -65,6 +65,13 @@ class InboundMessage:
     # what WhatsApp said about it.
     system: bool = False
     changed_number: str = ""
+    # What they sent (notifications.inbound acts on it): the message's wamid and type, its text,
+    # a tapped button's payload, and the wamid of the message of ours it quotes or answers.
+    wamid: str = ""
+    kind: str = ""
+    text: str = ""
+    payload: str = ""
+    context_id: str = ""
 
 
 def signature_is_valid(*, body: bytes, header: str, app_secret: str) -> bool:
@@ -105,12 +112,32 @@ def _inbound(item: dict, user_ids: dict[str, str], lone_user_id: str) -> Inbound
     if at is None or not (wa_id or user_id):
         return None
     if item.get("type") != "system":
-        return InboundMessage(wa_id, user_id, at)
+        return InboundMessage(wa_id, user_id, at, **_content(item))
     system = item.get("system") if isinstance(item.get("system"), dict) else {}
     changed = ""
     if system.get("type") == "user_changed_number":
         changed = str(system.get("body") or "their number changed")[:500]
     return InboundMessage(wa_id, user_id, at, system=True, changed_number=changed)
+
+
+def _content(item: dict) -> dict:
+    kind = str(item.get("type") or "unknown")[:32]
+    text = payload = ""
+    if kind == "text":
+        text = str(_dict(item.get("text")).get("body") or "")
+    elif kind == "button":  # a template's quick-reply button
+        button = _dict(item.get("button"))
+        payload, text = str(button.get("payload") or ""), str(button.get("text") or "")
+    elif kind == "interactive":  # a reply button of an interactive message
+        reply = _dict(_dict(item.get("interactive")).get("button_reply"))
+        payload, text = str(reply.get("id") or ""), str(reply.get("title") or "")
+    return {"wamid": str(item.get("id") or "")[:WAMID_LENGTH], "kind": kind, "text": text[:10_000],
+            "payload": payload[:256],
+            "context_id": str(_dict(item.get("context")).get("id") or "")[:WAMID_LENGTH]}
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 @transaction.atomic
@@ -176,22 +203,27 @@ def apply_inbound(messages: list[InboundMessage]) -> int:
     change for the admins. Returns how many profiles changed."""
     if not messages:
         return 0
-    wa_ids = {m.wa_id for m in messages if m.wa_id}
-    user_ids = {m.user_id for m in messages if m.user_id}
-    # Only active users: a deactivated user may still hold a number someone else now uses.
-    profiles = list(UserProfile.objects.filter(
-        Q(whatsapp_number__in=[f"+{w}" for w in wa_ids]) | Q(whatsapp_wa_id__in=wa_ids)
-        | Q(whatsapp_user_id__in=user_ids), user__is_active=True))
+    profiles = senders(messages)
     changed = {}
     for message in messages:
         for profile in profiles:
-            if _is_sender(profile, message) and _note(profile, message):
+            if is_sender(profile, message) and _note(profile, message):
                 changed[profile.pk] = profile
     UserProfile.objects.bulk_update(changed.values(), INBOUND_FIELDS)
     return len(changed)
 
 
-def _is_sender(profile: UserProfile, message: InboundMessage) -> bool:
+def senders(messages: list[InboundMessage]) -> list[UserProfile]:
+    """The profiles of the active users who may have sent these (is_sender says which did)."""
+    wa_ids = {m.wa_id for m in messages if m.wa_id}
+    user_ids = {m.user_id for m in messages if m.user_id}
+    # Only active users: a deactivated user may still hold a number someone else now uses.
+    return list(UserProfile.objects.select_related("user").filter(
+        Q(whatsapp_number__in=[f"+{w}" for w in wa_ids]) | Q(whatsapp_wa_id__in=wa_ids)
+        | Q(whatsapp_user_id__in=user_ids), user__is_active=True))
+
+
+def is_sender(profile: UserProfile, message: InboundMessage) -> bool:
     if message.wa_id and message.wa_id in (profile.whatsapp_number.lstrip("+"), profile.whatsapp_wa_id):
         return True
     return bool(message.user_id) and message.user_id == profile.whatsapp_user_id

@@ -51,14 +51,24 @@ def test_token_without_fields_names_them(client):
     assert set(response.json()) == {"username", "password"}
 
 
-def test_me_shows_the_documented_fields(api):
+def test_me_shows_the_documented_fields(api, settings):
+    settings.WHATSAPP_BUSINESS_NUMBER = "+1 555 000 1234"
     user = make_developer(username="dev", whatsapp_number="+201234567890")
     body = api(user).get("/api/auth/me/").json()
+    code = user.profile.__class__.objects.get(user=user).whatsapp_code
+    assert len(code) == 6 and code.isdigit()
     assert body == {
         "id": user.pk, "username": "dev", "email": "dev@example.com",
         "first_name": user.first_name, "last_name": user.last_name,
         "role": "DEVELOPER", "whatsapp_number": "+201234567890",
+        "whatsapp": {"verified_at": None, "opted_in_at": None, "opted_out_at": None, "code": code,
+                     "link": f"https://wa.me/15550001234?text=VERIFY%20{code}"},
     }
+    # The same code until it is used; a new number gets a new one and loses any proof.
+    assert api(user).get("/api/auth/me/").json()["whatsapp"]["code"] == code
+    changed = api(user).patch("/api/auth/me/", {"whatsapp_number": "+201111111111"},
+                              format="json").json()["whatsapp"]
+    assert changed["code"] != code and len(changed["code"]) == 6
 
 
 def test_me_patch_normalises_the_number(api):

@@ -2,7 +2,7 @@
 import sys
 from typing import TextIO
 
-from notifications.clients.base import SendResult, Template
+from notifications.clients.base import Button, SendResult, Template
 from notifications.models import NotificationStatus
 
 CONSOLE_MODE_REASON = (
@@ -15,8 +15,9 @@ class ConsoleWhatsAppClient:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
 
-    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
-        return self._print(to, body)
+    def send_text(self, *, to: str, body: str, callback_data: str = "",
+                  buttons: list[Button] = ()) -> SendResult:
+        return self._print(to, body + _buttons([title for _, title in buttons]))
 
     def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
         from notifications.templates import preview  # the registered body, its values filled in
@@ -28,3 +29,7 @@ class ConsoleWhatsAppClient:
         stream.write(f"\n----- WhatsApp (console mode) to {to} -----\n{body}\n----- end -----\n")
         stream.flush()
         return SendResult(status=NotificationStatus.SKIPPED, error_message=CONSOLE_MODE_REASON)
+
+
+def _buttons(titles: list[str]) -> str:
+    return "\n" + " ".join(f"[{title}]" for title in titles) if titles else ""

@@ -9,7 +9,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from notifications import graph_errors, graph_versions
-from notifications.clients.base import Failure, SendResult, Template
+from notifications.clients.base import Button, Failure, SendResult, Template
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -59,18 +59,33 @@ class WhatsAppClient:
     def __repr__(self) -> str:  # never show the token, even in a debugger or a traceback
         return f"<WhatsAppClient {self.url}>"
 
-    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
+    def send_text(self, *, to: str, body: str, callback_data: str = "",
+                  buttons: list[Button] = ()) -> SendResult:
+        """Free text; with `buttons`, an interactive message whose reply buttons send their
+        payloads back (inside the 24-hour window only, like any free text)."""
+        if buttons:
+            return self._post(self._envelope(to, callback_data, type="interactive", interactive={
+                "type": "button", "body": {"text": body},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": payload, "title": title}}
+                                       for payload, title in buttons]}}))
         return self._post(
             self._envelope(to, callback_data, type="text", text={"preview_url": False, "body": body})
         )
 
     def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
         content = {"name": template.name, "language": {"code": template.language}}
+        components = []
         if template.params:
-            content["components"] = [{
+            components.append({
                 "type": "body",
                 "parameters": [{"type": "text", "text": value} for value in template.params],
-            }]
+            })
+        # A quick-reply button's payload is set per send, by the button's index in the template.
+        components += [{"type": "button", "sub_type": "quick_reply", "index": str(index),
+                        "parameters": [{"type": "payload", "payload": payload}]}
+                       for index, payload in enumerate(template.buttons)]
+        if components:
+            content["components"] = components
         return self._post(self._envelope(to, callback_data, type="template", template=content))
 
     @staticmethod
@@ -194,13 +209,18 @@ class WhatsAppClient:
         return found
 
     def create_template(self, account_id: str, *, name: str, language: str, category: str,
-                        body: str, example: list[str]) -> dict:
-        """Submit a template for review; Meta answers with its id and status (usually PENDING)."""
+                        body: str, example: list[str], buttons: tuple[str, ...] = ()) -> dict:
+        """Submit a template for review; Meta answers with its id and status (usually PENDING).
+        `buttons`: the titles of its quick-reply buttons."""
         component = {"type": "BODY", "text": body}
         if example:
             component["example"] = {"body_text": [example]}
+        components = [component]
+        if buttons:
+            components.append({"type": "BUTTONS", "buttons": [
+                {"type": "QUICK_REPLY", "text": title} for title in buttons]})
         return self._manage("POST", self._templates_url(account_id), json={
-            "name": name, "language": language, "category": category, "components": [component]})
+            "name": name, "language": language, "category": category, "components": components})
 
     def _templates_url(self, account_id: str) -> str:
         return f"{self.base_url}/{quote(self.version)}/{quote(account_id)}/message_templates"

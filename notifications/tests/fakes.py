@@ -13,6 +13,7 @@ class Call:
     template: Template | None
     callback_data: str
     thread: str
+    buttons: tuple = ()
 
 
 @dataclass
@@ -29,8 +30,9 @@ class FakeWhatsAppSender:
     calls: list[Call] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send_text(self, *, to: str, body: str, callback_data: str = "") -> SendResult:
-        return self._answer(to, body, None, callback_data)
+    def send_text(self, *, to: str, body: str, callback_data: str = "",
+                  buttons=()) -> SendResult:
+        return self._answer(to, body, None, callback_data, tuple(tuple(b) for b in buttons))
 
     def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
         return self._answer(to, "", template, callback_data)
@@ -38,9 +40,10 @@ class FakeWhatsAppSender:
     def calls_to(self, number: str) -> list[Call]:
         return [call for call in self.calls if call.to == number]
 
-    def _answer(self, to, body, template, callback_data) -> SendResult:
+    def _answer(self, to, body, template, callback_data, buttons=()) -> SendResult:
         with self._lock:
-            self.calls.append(Call(to, body, template, callback_data, threading.current_thread().name))
+            self.calls.append(Call(to, body, template, callback_data,
+                                   threading.current_thread().name, buttons))
             count = len(self.calls)
             tries = len(self.calls_to(to))
         if self.gate is not None:

@@ -141,8 +141,8 @@ class ReportingSender(FakeWhatsAppSender):
         super().__init__()
         self.reports = reports
 
-    def _answer(self, to, body, template, callback_data):
-        result = super()._answer(to, body, template, callback_data)
+    def _answer(self, to, body, template, callback_data, buttons=()):
+        result = super()._answer(to, body, template, callback_data, buttons)
         if to not in self.reports:
             return result
         name, code = self.reports[to]

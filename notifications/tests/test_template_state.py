@@ -61,7 +61,7 @@ def test_lists_each_events_template_with_its_state_over_pages_and_fails_until_al
         next_page=LIST + "?after=x"))
     account.get(LIST + "?after=x", **listed(template("work_started", "PAUSED"),
                                             template("someone_elses")))
-    with pytest.raises(CommandError, match="8 of 9 templates the product needs are not approved"):
+    with pytest.raises(CommandError, match="9 of 10 templates the product needs are not approved"):
         run()
     out = capsys.readouterr().out
     assert "TICKET_CREATED" in out and "ticket_created (en_US): APPROVED" in out
@@ -77,16 +77,20 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
     have = [template(spec.name) for spec in templates.DEFAULT_TEMPLATES.values()][:5]
     account.get(LIST, **listed(*have))
     created = account.post(LIST, json={"id": "new", "status": "PENDING", "category": "UTILITY"})
-    with pytest.raises(CommandError, match="4 of 9"):
+    with pytest.raises(CommandError, match="5 of 10"):
         run("--create")
     bodies = [json.loads(call.request.body) for call in account.calls if call.request.method == "POST"]
-    assert created.call_count == 4 and {b["name"] for b in bodies} == {
-        "ticket_closed", "ticket_rejected", "ticket_reopened", "comment_added"}
+    assert created.call_count == 5 and {b["name"] for b in bodies} == {
+        "work_finished", "ticket_closed", "ticket_rejected", "ticket_reopened", "comment_added"}
     for sent in bodies:
         spec = next(s for s in templates.DEFAULT_TEMPLATES.values() if s.name == sent["name"])
-        [body] = sent["components"]
+        body, *rest = sent["components"]
         assert sent["category"] == "UTILITY" and sent["language"] == "en_US"
         assert body["text"] == spec.body and len(body["example"]["body_text"][0]) == len(spec.params)
+        # Quick-reply buttons where the reader can act next: the client's finished work.
+        expected = [{"type": "BUTTONS", "buttons": [
+            {"type": "QUICK_REPLY", "text": "Close"}, {"type": "QUICK_REPLY", "text": "Not fixed"}]}]
+        assert rest == (expected if sent["name"] == "work_finished" else [])
     assert "created ticket_closed (en_US): PENDING" in capsys.readouterr().out
     assert WhatsAppTemplate.objects.get(name="ticket_closed").status == "PENDING"
 
@@ -95,7 +99,7 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
 def test_all_approved_exits_cleanly(account, capsys):
     account.get(LIST, **listed(*[template(s.name) for s in templates.DEFAULT_TEMPLATES.values()]))
     run()
-    assert "All 9 templates are approved." in capsys.readouterr().out
+    assert "All 10 templates are approved." in capsys.readouterr().out
 
 
 @pytest.mark.django_db

@@ -160,5 +160,8 @@ def test_readme_shows_each_template_exactly_as_the_code_fills_it():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    for event, spec in templates.DEFAULT_TEMPLATES.items():
-        assert f"| {event} | `{spec.name}` | {spec.body} |" in readme, event
+    for key, spec in templates.DEFAULT_TEMPLATES.items():
+        event = key.replace(":ASSIGNED_DEVELOPER", " (to the developer)")
+        row = next(line for line in readme.splitlines() if line.startswith(f"| {event} | `"))
+        assert row.startswith(f"| {event} | `{spec.name}` | {spec.body} |"), event
+        assert row.endswith(f"| {', '.join(spec.buttons) or '—'} |"), event

@@ -8,6 +8,7 @@ import requests
 import responses
 import urllib3
 
+from notifications.clients.base import Template
 from notifications.clients.whatsapp import WhatsAppClient
 from notifications.models import NotificationStatus
 
@@ -48,6 +49,33 @@ def test_the_request_is_the_documented_one(client, graph):
         "type": "text",
         "text": {"preview_url": False, "body": "Hello *there*"},
     }
+
+
+def test_reply_buttons_go_as_an_interactive_message(client, graph):
+    graph.post(URL, json={"messages": [{"id": "wamid.B"}]})
+    client.send_text(to="+201234567890", body="Ticket 7 is yours", callback_data="cb1",
+                     buttons=[("start:7:3:abc", "Start work")])
+    assert json.loads(graph.calls[0].request.body) == {
+        "messaging_product": "whatsapp", "recipient_type": "individual", "to": "201234567890",
+        "type": "interactive", "biz_opaque_callback_data": "cb1",
+        "interactive": {"type": "button", "body": {"text": "Ticket 7 is yours"}, "action": {
+            "buttons": [{"type": "reply", "reply": {"id": "start:7:3:abc", "title": "Start work"}}]}},
+    }
+
+
+def test_a_templates_quick_reply_buttons_carry_their_payloads_by_index(client, graph):
+    graph.post(URL, json={"messages": [{"id": "wamid.T"}]})
+    client.send_template(to="+201234567890", template=Template(
+        "work_finished", "en_US", ["Sam", "7", "Export", "Done"], ["close:7:3:a", "reopen:7:3:b"]))
+    content = json.loads(graph.calls[0].request.body)["template"]
+    assert content["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": v} for v in
+                                        ("Sam", "7", "Export", "Done")]},
+        {"type": "button", "sub_type": "quick_reply", "index": "0",
+         "parameters": [{"type": "payload", "payload": "close:7:3:a"}]},
+        {"type": "button", "sub_type": "quick_reply", "index": "1",
+         "parameters": [{"type": "payload", "payload": "reopen:7:3:b"}]},
+    ]
 
 
 def test_timeouts_are_always_set(client, graph):

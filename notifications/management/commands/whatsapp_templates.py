@@ -61,7 +61,8 @@ class Command(BaseCommand):
                 continue
             answer = client.create_template(
                 account, name=row.spec.name, language=row.spec.language, category="UTILITY",
-                body=row.spec.body, example=template_state.example(row.spec))
+                body=row.spec.body, example=template_state.example(row.spec),
+                buttons=row.spec.buttons)
             template_state.store([{"id": answer.get("id"), "name": row.spec.name,
                                    "language": row.spec.language,
                                    "status": answer.get("status") or "PENDING",
