@@ -228,7 +228,50 @@ def collection() -> dict:
                           raw_body='{"developer": {{developerId}}}', event="DEVELOPER_ASSIGNED"),
             ticket_action("Developer starts work", "start", "developer", "IN_PROGRESS",
                           event="WORK_STARTED"),
+            request(
+                "Client comments", "POST", "/api/tickets/{{ticketId}}/comments/", token="client",
+                body={"body": "It also happens on the mobile site."},
+                tests=[expect_status(201),
+                       'pm.test("the comment is the client\'s, from the API", function () {\n'
+                       "    const comment = pm.response.json();\n"
+                       '    pm.expect(comment.author.username).to.eql("client");\n'
+                       '    pm.expect(comment.body).to.eql("It also happens on the mobile site.");\n'
+                       '    pm.expect(comment.source).to.eql("API");\n'
+                       "    pm.expect(comment.internal).to.eql(false);\n"
+                       "});"],
+            ),
+            request(
+                "Admin adds an internal note", "POST", "/api/tickets/{{ticketId}}/comments/",
+                token="admin", body={"body": "Same cause as last month's outage.", "internal": True},
+                tests=[expect_status(201),
+                       'pm.test("it is internal", function () {\n'
+                       "    pm.expect(pm.response.json().internal).to.eql(true);\n"
+                       "});"],
+            ),
+            request(
+                "Client reads the comments", "GET", "/api/tickets/{{ticketId}}/comments/",
+                token="client",
+                tests=[expect_status(200),
+                       'pm.test("the client never sees the internal note", function () {\n'
+                       "    pm.expect(pm.response.json().map(c => c.body)).to.eql(\n"
+                       '        ["It also happens on the mobile site."]);\n'
+                       "});"],
+            ),
+            request(
+                "Developer reads the comments", "GET", "/api/tickets/{{ticketId}}/comments/",
+                token="developer",
+                tests=[expect_status(200),
+                       'pm.test("staff see both", function () {\n'
+                       "    pm.expect(pm.response.json().length).to.eql(2);\n"
+                       "});"],
+            ),
             ticket_action("Developer finishes", "finish", "developer", "FINISHED",
+                          body={"resolution": "Fixed the session cookie domain."},
+                          event="WORK_FINISHED"),
+            ticket_action("Client: not fixed", "reopen", "client", "IN_PROGRESS",
+                          body={"reason": "Still logged out on the mobile site."},
+                          event="TICKET_REOPENED"),
+            ticket_action("Developer finishes again", "finish", "developer", "FINISHED",
                           body={"resolution": "Fixed the session cookie domain."},
                           event="WORK_FINISHED"),
             ticket_action("Client closes it", "close", "client", "CLOSED", event="TICKET_CLOSED"),
@@ -239,7 +282,9 @@ def collection() -> dict:
                        "    const ticket = pm.response.json();\n"
                        '    pm.expect(ticket.events.map(e => e.event)).to.eql([\n'
                        '        "TICKET_CREATED", "TICKET_OPENED", "DEVELOPER_ASSIGNED",\n'
-                       '        "WORK_STARTED", "WORK_FINISHED", "TICKET_CLOSED"]);\n'
+                       '        "WORK_STARTED", "COMMENT_ADDED", "WORK_FINISHED", "TICKET_REOPENED",\n'
+                       '        "WORK_FINISHED", "TICKET_CLOSED"]);\n'
+                       "    pm.expect(ticket.can_comment).to.eql(false);\n"
                        '    pm.expect(ticket.resolution).to.eql("Fixed the session cookie domain.");\n'
                        "    pm.expect(ticket.allowed_actions).to.eql([]);\n"
                        "});"],
@@ -338,6 +383,31 @@ def collection() -> dict:
                        '    pm.expect(body.status).to.eql("NEW");\n'
                        '    pm.expect(body.allowed_actions).to.include.members(["open", "reject"]);\n'
                        '    pm.expect(body.detail).to.be.a("string").and.not.empty;\n'
+                       "});"],
+            ),
+            request(
+                "409: commenting on a closed ticket", "POST", "/api/tickets/{{ticketId}}/comments/",
+                token="client", body={"body": "One more thing"},
+                tests=[expect_status(409),
+                       'pm.test("says the ticket takes no more comments", function () {\n'
+                       '    pm.expect(pm.response.json().code).to.eql("comment_not_allowed");\n'
+                       "});"],
+            ),
+            request(
+                "403: a client may not write an internal note", "POST",
+                "/api/tickets/{{thirdTicketId}}/comments/", token="client",
+                body={"body": "Secret", "internal": True},
+                tests=[expect_status(403),
+                       'pm.test("says only admins may", function () {\n'
+                       '    pm.expect(pm.response.json().detail).to.include("Only an admin");\n'
+                       "});"],
+            ),
+            request(
+                "400: a comment without a body", "POST", "/api/tickets/{{thirdTicketId}}/comments/",
+                token="client", body={},
+                tests=[expect_status(400),
+                       'pm.test("names the field", function () {\n'
+                       '    pm.expect(pm.response.json()).to.have.property("body");\n'
                        "});"],
             ),
             request(
