@@ -341,3 +341,17 @@ def test_the_reply_is_sent_once_the_change_commits(client, cast, ticket_in, send
     assert call.body == f"Added your comment to ticket #{ticket.pk} \"{ticket.title}\"."
     [row] = NotificationLog.objects.filter(event=REPLY)
     assert (row.status, row.ticket) == (NotificationStatus.SENT, ticket)
+
+
+def test_a_reply_with_no_ticket_shows_in_the_log_the_api_and_the_insights(client, api, staff, cast):
+    send(client, text(cast.client, "STOP"))
+    [row] = NotificationLog.objects.filter(event=REPLY)
+    assert row.ticket is None
+    page = staff.get("/admin/notifications/notificationlog/?event__exact=REPLY").content.decode()
+    assert "Reply on WhatsApp" in page and "1 notification log" in page
+    detail = staff.get(f"/admin/notifications/notificationlog/{row.pk}/change/").content.decode()
+    assert "no more WhatsApp notifications" in detail
+    response = api(cast.admin).get("/api/notifications/logs/?event=REPLY")
+    logs = response.json()["results"]
+    assert [(log["id"], log["ticket"]) for log in logs] == [(row.pk, None)]
+    assert staff.get("/admin/notifications/notificationinsights/").status_code == 200
