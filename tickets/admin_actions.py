@@ -26,19 +26,25 @@ class RejectForm(forms.Form):
                              help_text="Sent to the client with the rejection.")
 
 
-def _apply(modeladmin, request, queryset, action: Action, **inputs) -> None:
+def _each(modeladmin, request, queryset, done_prefix: str, do) -> None:
+    """`do(ticket)` for each selected ticket; one message for those done, one per refusal."""
     done, refused = [], []
     for ticket in queryset.order_by("pk"):
         try:
-            services.ticket_transition(ticket_id=ticket.pk, actor=request.user, action=action,
-                                       source=Source.ADMIN, **inputs)
+            do(ticket)
             done.append(f"#{ticket.pk}")
         except ApplicationError as exc:
             refused.append(f"#{ticket.pk}: {exc.detail}")
     if done:
-        modeladmin.message_user(request, f"{action.capitalize()}: {', '.join(done)}.", messages.SUCCESS)
+        modeladmin.message_user(request, f"{done_prefix} {', '.join(done)}.", messages.SUCCESS)
     for line in refused:
         modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
+
+
+def _apply(modeladmin, request, queryset, action: Action, **inputs) -> None:
+    _each(modeladmin, request, queryset, f"{action.capitalize()}:",
+          lambda ticket: services.ticket_transition(ticket_id=ticket.pk, actor=request.user,
+                                                    action=action, source=Source.ADMIN, **inputs))
 
 
 class CommentForm(forms.Form):
@@ -49,18 +55,9 @@ class CommentForm(forms.Form):
 
 
 def _comment(modeladmin, request, queryset, *, body: str, internal: bool) -> None:
-    done, refused = [], []
-    for ticket in queryset.order_by("pk"):
-        try:
-            services.comment_add(ticket_id=ticket.pk, author=request.user, body=body,
-                                 internal=internal, source=Source.ADMIN)
-            done.append(f"#{ticket.pk}")
-        except ApplicationError as exc:
-            refused.append(f"#{ticket.pk}: {exc.detail}")
-    if done:
-        modeladmin.message_user(request, f"Commented on {', '.join(done)}.", messages.SUCCESS)
-    for line in refused:
-        modeladmin.message_user(request, f"Not done, {line}", messages.WARNING)
+    _each(modeladmin, request, queryset, "Commented on",
+          lambda ticket: services.comment_add(ticket_id=ticket.pk, author=request.user, body=body,
+                                              internal=internal, source=Source.ADMIN))
 
 
 def _with_form(modeladmin, request, queryset, *, action: Action | None, form_class, title: str,
