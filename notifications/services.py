@@ -74,9 +74,11 @@ def deliver_event(ticket_event_id: int, *, sleep: Callable[[float], None] = time
 
 def resendable(*, include_uncertain: bool = False) -> Q:
     """The notifications a person may send again: refused or skipped ones, and with
-    `include_uncertain` those that may have gone out; never one Meta reported as arrived."""
+    `include_uncertain` those that may have gone out; never one Meta reported as arrived, and
+    never a WhatsApp message to someone who has sent STOP."""
     statuses = [S.FAILED, S.SKIPPED] + ([S.UNKNOWN] if include_uncertain else [])
-    return Q(status__in=statuses) & ~Q(delivery_status__in=ARRIVED)
+    opted_out = Q(channel=Channel.WHATSAPP, recipient__profile__whatsapp_opted_out_at__isnull=False)
+    return Q(status__in=statuses) & ~Q(delivery_status__in=ARRIVED) & ~opted_out
 
 
 def resend(

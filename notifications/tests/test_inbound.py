@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from notifications import buttons
+from notifications import services as notification_services
 from notifications.models import (REPLY, Channel, MessageType, NotificationLog, NotificationStatus,
                                   ReceivedMessage)
 from notifications.tests.test_webhooks import T0, envelope, post
@@ -298,6 +299,17 @@ def test_stop_and_start_switch_whatsapp_notifications_off_and_on(client, cast, t
     ticket = ticket_in(TicketStatus.OPENED)
     assert notified(ticket, TicketEventType.TICKET_OPENED, cast.client).status == (
         NotificationStatus.QUEUED)
+
+
+def test_nothing_is_resent_on_whatsapp_to_someone_who_sent_stop(client, cast, ticket_in):
+    ticket = ticket_in(TicketStatus.OPENED)
+    row = notified(ticket, TicketEventType.TICKET_OPENED, cast.client)
+    NotificationLog.objects.filter(pk=row.pk).update(status=NotificationStatus.FAILED)
+    send(client, text(cast.client, "STOP"))
+    assert not NotificationLog.objects.filter(notification_services.resendable(), pk=row.pk).exists()
+    assert notification_services.resend([row]) == []
+    send(client, text(cast.client, "START"))
+    assert NotificationLog.objects.filter(notification_services.resendable(), pk=row.pk).exists()
 
 
 def test_the_arabic_words_work_and_are_answered_in_arabic(client, cast):
