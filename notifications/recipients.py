@@ -12,7 +12,8 @@ from tickets.transitions import Party
 User = get_user_model()
 # What notifying reads of a user: a message to every admin should not load each one whole.
 RECIPIENT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "profile__role",
-                    "profile__whatsapp_number", "profile__whatsapp_last_inbound_at")
+                    "profile__whatsapp_number", "profile__whatsapp_last_inbound_at",
+                    "profile__whatsapp_opted_out_at")
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,24 @@ def test_a_rolled_back_change_notifies_nobody(cast, django_capture_on_commit_cal
                 raise RuntimeError("the request failed after the ticket was saved")
     assert callbacks == []
     assert NotificationLog.objects.count() == 0
+
+
+def test_telling_more_admins_runs_no_more_queries(cast):
+    """Writing an event's notifications reads every recipient in one query, whatever it needs of
+    them (a field left out of RECIPIENT_FIELDS costs a query per person)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.tests.factories import make_admin
+    from tickets import services as ticket_services
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            ticket_services.ticket_create(client=cast.client, title="t", description="d",
+                                          project_name="p")
+        return len(captured)
+
+    few = queries()
+    for n in range(8):
+        make_admin(username=f"more{n}")
+    assert queries() == few
