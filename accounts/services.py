@@ -36,9 +36,13 @@ def ensure_whatsapp_code(*, user: AbstractBaseUser) -> str:
     need; a new number gets a new one)."""
     profile = user.profile
     if profile.whatsapp_number and not profile.whatsapp_verified_at and not profile.whatsapp_code:
-        profile.whatsapp_code = f"{secrets.randbelow(10**6):06d}"
+        profile.whatsapp_code = new_code()
         profile.save(update_fields=["whatsapp_code"])
     return profile.whatsapp_code
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
 
 
 CONTACT_NAMES = {"whatsapp_number": "WhatsApp number", "email": "email address"}

@@ -12,6 +12,7 @@ Each message is acted on once: its wamid is unique in ReceivedMessage, and Meta 
 webhooks. The answer is a ledger row like any notification (notifications.services.schedule_reply).
 Unknown senders get nothing stored and no reply.
 """
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import UserProfile
+from accounts.services import new_code
 from Incident.errors import ApplicationError
 from notifications import buttons, services, webhooks
 from notifications.models import NotificationLog, ReceivedMessage
@@ -125,9 +127,13 @@ def _consent(profile: UserProfile, *, on: bool, language: str) -> Answer:
 
 
 def _verify(profile: UserProfile, code: str) -> Answer:
-    if not profile.whatsapp_code or code != profile.whatsapp_code:
-        return Answer("That code is not the one for this number. Your code is on your profile "
-                      "(GET /api/auth/me/); send VERIFY and the code.")
+    if not profile.whatsapp_code or not hmac.compare_digest(code, profile.whatsapp_code):
+        if profile.whatsapp_code:
+            # Each wrong guess costs the code: guessing one in a million takes a million messages.
+            profile.whatsapp_code = new_code()
+            profile.save(update_fields=["whatsapp_code"])
+        return Answer("That code is not the one for this number. A new code is on your profile "
+                      "(GET /api/auth/me/); send VERIFY and that code.")
     now = timezone.now()
     profile.whatsapp_verified_at, profile.whatsapp_code = now, ""
     if profile.whatsapp_opted_out_at is None:
