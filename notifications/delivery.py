@@ -18,9 +18,9 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
-from notifications import intents, pacing, template_state
+from notifications import intents, pacing, template_state, templates
 from notifications.clients import get_whatsapp_client
-from notifications.clients.base import Failure, SendResult, Template
+from notifications.clients.base import Failure, SendResult
 from notifications.clients.email import EmailSender
 from notifications.clients.whatsapp import MAX_CONNECT_TIMEOUT
 from notifications.messages import email_subject
@@ -280,9 +280,8 @@ def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep)
             if (row.template_name, row.template_language) in blocked:
                 return SendResult(status=S.FAILED,
                                   error_message=blocked[row.template_name, row.template_language])
-            template = Template(row.template_name, row.template_language, list(row.template_params),
-                                [payload for payload, _ in row.buttons])
-            return whatsapp.send_template(to=row.to, template=template, callback_data=row.callback_id)
+            return whatsapp.send_template(to=row.to, template=templates.stored(row),
+                                          callback_data=row.callback_id)
         if row.message_type == MessageType.INTERACTIVE:
             return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id,
                                       buttons=[tuple(button) for button in row.buttons])

@@ -15,7 +15,6 @@ from django.db.models import Q
 from django.utils import timezone
 
 from notifications import delivery, intents, templates
-from notifications.clients.base import Template
 from notifications.models import (
     ARRIVED,
     FREE_TEXT,
@@ -121,9 +120,8 @@ def _fresh_message(row: NotificationLog, now) -> dict:
         or templates.use_template(mode=settings.WHATSAPP_MESSAGE_MODE,
                                   last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now))
     if to_template:
-        template = Template(row.template_name, row.template_language, list(row.template_params),
-                            [payload for payload, _ in row.buttons])
-        changes.update(message_type=MessageType.TEMPLATE, message=templates.preview(template))
+        changes.update(message_type=MessageType.TEMPLATE,
+                       message=templates.preview(templates.stored(row)))
     return changes
 
 

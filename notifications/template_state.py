@@ -31,7 +31,11 @@ class Needed:
 
     @property
     def advice(self) -> str:
-        return "" if self.status == APPROVED else ADVICE.get(self.status, "Check it in WhatsApp Manager.")
+        return "" if self.status == APPROVED else advice(self.status)
+
+
+def advice(status: str) -> str:
+    return ADVICE.get(status, "Check it in WhatsApp Manager.")
 
 
 def needed() -> list[Needed]:
@@ -100,6 +104,6 @@ def blocked() -> dict[tuple[str, str], str]:
         (t.name, t.language): (
             f"Not sent: the template {t.name} ({t.language}) is {t.status} in the WhatsApp "
             f"Business Account{': ' + t.reason if t.reason else ''}. "
-            + ADVICE.get(t.status, "Check it in WhatsApp Manager.") + " Then resend.")
+            + advice(t.status) + " Then resend.")
         for t in WhatsAppTemplate.objects.exclude(status=APPROVED)
     }

@@ -139,6 +139,13 @@ def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_na
                     list(payloads)[:len(spec.buttons)])
 
 
+def stored(row) -> Template:
+    """The template message a NotificationLog row keeps for itself (every WhatsApp row does, so a
+    resend can switch to it), with its buttons' payloads."""
+    return Template(row.template_name, row.template_language, list(row.template_params),
+                    [payload for payload, _ in row.buttons])
+
+
 def clean_param(value: str) -> str:
     value = _UNSAFE_WHITESPACE.sub(" ", value).strip()
     if len(value) > PARAM_MAX_LENGTH:
