@@ -69,7 +69,8 @@ def example(spec: templates.TemplateSpec) -> list[str]:
                "developer_name": "Omar", "title": "Login page not working", "project": "Web Portal",
                "priority": "HIGH", "category": "BUG", "status": "Opened",
                "description": "Users cannot log in.", "resolution": "Fixed the session cookie.",
-               "rejection_reason": "Duplicate of ticket 41"}
+               "rejection_reason": "Duplicate of ticket 41", "author_name": "Amal Hassan",
+               "comment": "It also happens on the mobile site."}
     return [samples.get(param, "example") for param in spec.params]
 
 

@@ -10,7 +10,7 @@ import pytest
 import responses
 from django.core.management import CommandError, call_command
 
-from notifications import delivery, templates
+from notifications import delivery, template_state, templates
 from notifications.models import MessageType, NotificationLog, WhatsAppTemplate
 from notifications.models import NotificationStatus as S
 from notifications.tests.test_webhooks import body_of, post
@@ -162,3 +162,11 @@ def test_a_new_installation_defaults_to_auto_so_people_who_never_wrote_are_reach
         cwd=tmp_path, env={**env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "auto"
+
+
+def test_every_parameter_a_template_may_name_has_a_sample_for_metas_review():
+    from notifications.messages import TicketFacts
+
+    every = [*TicketFacts.__dataclass_fields__, *templates.EXTRA_FIELDS]
+    spec = templates.TemplateSpec("all", "en_US", tuple(every), "")
+    assert "example" not in template_state.example(spec)
