@@ -121,23 +121,28 @@ def _inbound(item: dict, user_ids: dict[str, str], lone_user_id: str) -> Inbound
 
 
 def _content(item: dict) -> dict:
-    kind = str(item.get("type") or "unknown")[:32]
+    kind = _str(item.get("type")) or "unknown"
     text = payload = ""
     if kind == "text":
-        text = str(_dict(item.get("text")).get("body") or "")
+        text = _str(_dict(item.get("text")).get("body"))
     elif kind == "button":  # a template's quick-reply button
         button = _dict(item.get("button"))
-        payload, text = str(button.get("payload") or ""), str(button.get("text") or "")
+        payload, text = _str(button.get("payload")), _str(button.get("text"))
     elif kind == "interactive":  # a reply button of an interactive message
         reply = _dict(_dict(item.get("interactive")).get("button_reply"))
-        payload, text = str(reply.get("id") or ""), str(reply.get("title") or "")
-    return {"wamid": str(item.get("id") or "")[:WAMID_LENGTH], "kind": kind, "text": text[:10_000],
+        payload, text = _str(reply.get("id")), _str(reply.get("title"))
+    return {"wamid": _str(item.get("id"))[:WAMID_LENGTH], "kind": kind[:32], "text": text[:10_000],
             "payload": payload[:256],
-            "context_id": str(_dict(item.get("context")).get("id") or "")[:WAMID_LENGTH]}
+            "context_id": _str(_dict(item.get("context")).get("id"))[:WAMID_LENGTH]}
 
 
 def _dict(value: object) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _str(value: object) -> str:
+    """A field Meta sends as a string; anything else (a forged or broken body) counts as absent."""
+    return value if isinstance(value, str) else ""
 
 
 @transaction.atomic

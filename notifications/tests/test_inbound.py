@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from notifications import buttons
+from notifications import buttons, inbound
 from notifications import services as notification_services
 from notifications.models import (REPLY, Channel, MessageType, NotificationLog, NotificationStatus,
                                   ReceivedMessage)
@@ -371,3 +371,19 @@ def test_a_reply_with_no_ticket_shows_in_the_log_the_api_and_the_insights(client
     logs = response.json()["results"]
     assert [(log["id"], log["ticket"]) for log in logs] == [(row.pk, None)]
     assert staff.get("/admin/notifications/notificationinsights/").status_code == 200
+
+
+@pytest.mark.parametrize("item", [
+    {"type": "text", "text": 5},
+    {"type": "text", "text": {"body": ["not", "text"]}, "context": []},
+    {"type": "interactive", "interactive": "button_reply"},
+    {"type": "interactive", "interactive": {"button_reply": {"id": None}}},
+    {"type": "button", "button": []},
+    {"type": None},
+])
+def test_malformed_messages_are_answered_200_and_never_act(client, cast, ticket_in, item):
+    ticket = ticket_in(TicketStatus.ASSIGNED)
+    send(client, {**message(cast.client), **item})  # send() asserts the 200
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.ASSIGNED and comments(ticket) == []
+    assert replies(cast.client) == [inbound.NOT_READ]
