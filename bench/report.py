@@ -151,15 +151,22 @@ def _markdown(r: dict) -> str:
         "",
         *_scale_out_lines(r["scale_out"]),
         *_list_lines(r["lists"]),
-        "## Notification insights on a large log",
-        "",
-        f"The admin page \"Notification insights\" rendered in-process on PostgreSQL over"
-        f" {r['insights']['rows']:,} log rows spread over 30 days: median"
-        f" {_ms(r['insights']['median_ms'])} (slowest {_ms(r['insights']['max_ms'])}) in"
-        f" {r['insights']['queries']} queries.",
-        "",
+        *_insights_lines(r["insights"]),
     ]
     return "\n".join(lines)
+
+
+def _insights_lines(insights: dict) -> list[str]:
+    lines = ["## Notification insights on a large log", "",
+             "The admin page \"Notification insights\" rendered in-process on PostgreSQL, the log"
+             " spread over 30 days, after the running counts were folded (as the recovery pass"
+             " does every minute), median of 7:", "",
+             "| log rows | median | slowest | queries | target |", "| --- | --- | --- | --- | --- |"]
+    for size in insights["sizes"]:
+        met = "met" if size["median_ms"] <= 100 else "**missed**"
+        lines.append(f"| {size['rows']:,} | {_ms(size['median_ms'])} | {_ms(size['max_ms'])} |"
+                     f" {size['queries']} | ≤ 100 ms ({met}) |")
+    return [*lines, ""]
 
 
 def _list_lines(lists: dict) -> list[str]:

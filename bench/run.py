@@ -49,7 +49,7 @@ FANOUT_REPEATS = int(os.environ.get("BENCH_FANOUT_REPEATS", 10))
 LIST_TICKETS, LIST_PAGE, LIST_REQUESTS, LIST_CLIENTS = 10_000, 50, 400, 4
 HOOK_ROWS, HOOK_BATCH, HOOK_POSTS = 10_000, 100, 40
 CONSOLE_REPEATS = 30
-INSIGHT_ROWS = 100_000
+INSIGHT_ROWS = "100000,1000000"  # the log grown to each size in turn
 # Ticket lists as the table grows: a database per size, the API beside bench/bare_urls.py.
 LIST_SIZES, LIST_SAMPLES, LIST_SEARCH = (1_000, 100_000), 30, "ticket 777"
 

@@ -145,6 +145,9 @@ class NotificationLog(models.Model):
         indexes = [
             models.Index(fields=("status", "created_at")),
             models.Index(fields=("status", "next_attempt_at")),  # what the recovery pass reads
+            # The insights page's "last seen" of each failure code: one probe per code.
+            models.Index(fields=("status", "error_code", "created_at"),
+                         name="notification_status_code_at"),
             # What keeps one person's messages in order (notifications.delivery._claim): only the
             # few rows not settled yet.
             models.Index(fields=("to", "channel"), name="notification_unsettled_to",
@@ -249,3 +252,37 @@ class NotificationInsights(NotificationLog):
     class Meta:
         proxy = True
         verbose_name = verbose_name_plural = "Notification insights"
+
+
+class Tally(models.Model):
+    """How many log rows share a quarter hour (of created_at) and what the insights page counts
+    them by, kept by database triggers (notifications/tally.py) so that the page reads a few
+    thousand of these instead of every row. Folded from TallyChange by the recovery pass."""
+
+    bucket = models.DateTimeField()
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    delivery_status = models.CharField(max_length=16)
+    error_code = models.CharField(max_length=32)
+    charged = models.BooleanField()
+    category = models.CharField(max_length=40)
+    n = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=("bucket", "channel", "status", "delivery_status", "error_code", "charged",
+                    "category"), name="one_tally_per_key")]
+
+
+class TallyChange(models.Model):
+    """A change to a Tally count, appended by the triggers (+n, -n), never updated: writers of
+    the log never wait on each other for a shared counter."""
+
+    bucket = models.DateTimeField(db_index=True)
+    channel = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    delivery_status = models.CharField(max_length=16)
+    error_code = models.CharField(max_length=32)
+    charged = models.BooleanField()
+    category = models.CharField(max_length=40)
+    n = models.IntegerField()

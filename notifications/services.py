@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from notifications import delivery, intents, templates
+from notifications import delivery, intents, tally, templates
 from notifications.models import (
     ARRIVED,
     FREE_TEXT,
@@ -155,6 +155,7 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
             DeliveryAttempt(notification_id=pk, number=number, status=S.UNKNOWN, started_at=since,
                             finished_at=now, may_have_gone_out=True, error_message=ABANDONED)
             for pk, number, since in rows], ignore_conflicts=True)
+    tally.fold()  # the insights page's counts: this pass runs every minute anyway
     due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
     if settings.NOTIFICATION_DELIVERY == "celery":
