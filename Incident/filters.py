@@ -1,6 +1,18 @@
 """django-filter helpers shared by the list endpoints."""
 import django_filters
 from django import forms
+from django_filters.rest_framework import DjangoFilterBackend
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter deep-copies every filter of the set for each request; a request that names
+    none of them (most list pages) gets the list as it is without that work."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not request.query_params.keys() & filterset_class.base_filters:
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 def explained_choice_filter(field_name: str, choices) -> django_filters.ChoiceFilter:

@@ -55,7 +55,7 @@ class TicketFilter(django_filters.FilterSet):
     project_name = django_filters.CharFilter(field_name="project_name", lookup_expr="iexact")
     client = IdFilter("client_id")
     assigned_developer = IdFilter("assigned_developer_id")
-    # `priority` sorts by severity (priority_rank is annotated by tickets_list), not by spelling.
+    # `priority` sorts by severity (priority_rank: tickets_list(by_priority=True)), not by spelling.
     ordering = StableOrderingFilter(
         fields=(("created_at", "created_at"), ("updated_at", "updated_at"), ("priority_rank", "priority")),
         error_messages={

@@ -1,15 +1,18 @@
 """API shapes for tickets: input serializers validate, output serializers render."""
+from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.serializers import UserSummarySerializer, user_summary
 from Incident.serializers import StrictModelSerializer, StrictSerializer
 from tickets import transitions
 from tickets.transitions import Action
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Ticket, TicketEvent, TicketStatus
 from tickets.selectors import allowed_actions_for, may_comment
 
 ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
 DESCRIPTION_MAX_LENGTH = 10_000
+# get_status_display() flattens the field's choices on every call.
+STATUS_LABELS = dict(TicketStatus.choices)
 
 # Fields a client might send that only the lifecycle may set: say where to go instead.
 LIFECYCLE_FIELD_HINTS = {
@@ -108,7 +111,7 @@ class TicketOutputSerializer(serializers.ModelSerializer):
             "id": ticket.pk, "title": ticket.title, "description": ticket.description,
             "priority": ticket.priority, "category": ticket.category,
             "project_name": ticket.project_name, "status": ticket.status,
-            "status_display": ticket.get_status_display(), "client": user_summary(ticket.client),
+            "status_display": STATUS_LABELS[ticket.status], "client": user_summary(ticket.client),
             "assigned_developer": user_summary(developer) if developer is not None else None,
             "resolution": ticket.resolution, "rejection_reason": ticket.rejection_reason,
             "created_at": timestamp(ticket.created_at), "updated_at": timestamp(ticket.updated_at),
@@ -129,12 +132,13 @@ class TicketDetailSerializer(TicketOutputSerializer):
                 "events": [render(event) for event in ticket.events.all()]}
 
 
-_DATETIME = serializers.DateTimeField()
-
-
 def timestamp(value) -> str | None:
-    """A datetime as every other field of the API writes it (DRF's ISO 8601 form)."""
-    return _DATETIME.to_representation(value) if value is not None else None
+    """A datetime as every other field of the API writes it (DRF's ISO 8601 form: in the current
+    time zone, UTC written as Z), without a DRF field's machinery for every value."""
+    if value is None:
+        return None
+    written = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return written[:-6] + "Z" if written.endswith("+00:00") else written
 
 
 # --- Action bodies ---------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from django_filters.rest_framework import DjangoFilterBackend
 
 from Incident.errors import InvalidInput
+from Incident.filters import FilterBackend
 from Incident.pagination import TicketPagination
 from Incident.schema import errors
 from tickets import selectors, services
@@ -91,7 +91,7 @@ class TicketViewSet(
 
     http_method_names = ["get", "post", "patch", "head", "options"]
     serializer_class = TicketOutputSerializer
-    filter_backends = [DjangoFilterBackend, TicketSearchFilter]
+    filter_backends = [FilterBackend, TicketSearchFilter]
     filterset_class = TicketFilter
     pagination_class = TicketPagination
     search_fields = ["title", "description", "project_name"]
@@ -100,7 +100,9 @@ class TicketViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Ticket.objects.none()
-        return selectors.tickets_list(user=self.request.user)
+        return selectors.tickets_list(
+            user=self.request.user,
+            by_priority="priority" in self.request.query_params.get("ordering", ""))
 
     def get_serializer_class(self):
         if self.action == "retrieve":

@@ -1,5 +1,7 @@
 """GET /api/tickets/: who sees what, filters, search, ordering, pagination and query count."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import make_client
 from tickets.models import TicketStatus
@@ -141,3 +143,30 @@ def test_query_count_does_not_grow_with_page_size(api, cast, django_assert_max_n
         return len(captured.captured_queries)
 
     assert count_queries(5) == count_queries(100)
+
+
+def test_a_list_page_is_three_queries_with_a_real_token(client, cast):
+    """The caller and their profile in one query (the role is read next), the count, the page."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    TicketFactory.create_batch(30, client=cast.client, assigned_developer=cast.developer)
+    token = str(RefreshToken.for_user(cast.admin).access_token)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/tickets/?page_size=25", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200 and len(response.json()["results"]) == 25
+    assert len(captured.captured_queries) == 3, [q["sql"][:80] for q in captured.captured_queries]
+
+
+def test_a_list_without_filters_builds_no_filter_set_and_one_with_them_does(api, cast, monkeypatch):
+    from tickets.filters import TicketFilter
+
+    TicketFactory.create_batch(3, client=cast.client, status="NEW")
+    TicketFactory(client=cast.client, status="OPENED")
+    built = []
+    original = TicketFilter.__init__
+    monkeypatch.setattr(TicketFilter, "__init__",
+                        lambda self, *a, **k: built.append(1) or original(self, *a, **k))
+    assert api(cast.admin).get("/api/tickets/?page_size=10").json()["count"] == 4 and not built
+    assert api(cast.admin).get("/api/tickets/?status=OPENED").json()["count"] == 1 and built
+    refused = api(cast.admin).get("/api/tickets/?status=LOST")
+    assert refused.status_code == 400 and "LOST is not one of" in refused.json()["status"][0]

@@ -1,12 +1,17 @@
 """The hand-built output of tickets, events and user summaries is exactly what DRF's generic
 serializer path makes of the same declared fields."""
+from datetime import datetime
+from datetime import timezone as dt_timezone
+
+import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory
 
 from accounts.serializers import UserSummarySerializer
 from tickets.models import TicketStatus
 from tickets.selectors import ticket_get
-from tickets.serializers import TicketDetailSerializer, TicketEventSerializer, TicketOutputSerializer
+from tickets.serializers import (TicketDetailSerializer, TicketEventSerializer,
+                                 TicketOutputSerializer, timestamp)
 
 
 def generic(serializer, instance) -> dict:
@@ -41,3 +46,13 @@ def test_a_user_summary_renders_as_the_generic_path_would(cast):
     for user in (cast.admin, cast.client):
         serializer = UserSummarySerializer()
         assert serializer.to_representation(user) == generic(serializer, user)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/St_Johns"])
+def test_timestamps_are_written_as_drf_writes_them_in_any_time_zone(settings, zone):
+    settings.TIME_ZONE = zone
+    field = serializers.DateTimeField()
+    for moment in (datetime(2026, 11, 30, 11, 45, tzinfo=dt_timezone.utc),
+                   datetime(2026, 7, 1, 23, 59, 59, 123456, tzinfo=dt_timezone.utc)):
+        assert timestamp(moment) == field.to_representation(moment)
+    assert timestamp(None) is None
