@@ -99,4 +99,9 @@ class UserSummarySerializer(serializers.Serializer):
 
 
 def user_summary(user) -> dict:
-    return {"id": user.pk, "username": user.get_username(), "full_name": user.get_full_name()}
+    return person(user.pk, user.get_username(), user.first_name, user.last_name)
+
+
+def person(pk: int, username: str, first_name: str, last_name: str) -> dict:
+    """A user as the API shows one everywhere; `full_name` as Django's get_full_name writes it."""
+    return {"id": pk, "username": username, "full_name": f"{first_name} {last_name}".strip()}

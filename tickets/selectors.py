@@ -33,7 +33,7 @@ def _as_shown(rows: QuerySet, *people: str) -> QuerySet:
 def tickets_list(*, user: AbstractBaseUser, by_priority: bool = False) -> QuerySet:
     """The visible tickets; `by_priority`: with `priority_rank`, so the list can sort by severity
     (only then: building and comparing the expression costs every other request too)."""
-    tickets = _as_shown(tickets_visible_to(user=user), "client", "assigned_developer")
+    tickets = tickets_visible_to(user=user)
     if not by_priority:
         return tickets
     rank = Case(

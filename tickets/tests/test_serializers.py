@@ -56,3 +56,19 @@ def test_timestamps_are_written_as_drf_writes_them_in_any_time_zone(settings, zo
                    datetime(2026, 7, 1, 23, 59, 59, 123456, tzinfo=dt_timezone.utc)):
         assert timestamp(moment) == field.to_representation(moment)
     assert timestamp(None) is None
+
+
+def test_a_list_page_shows_each_ticket_as_the_generic_path_would(cast, ticket_in, api):
+    """The list renders rows of columns, not model instances: the same output all the same."""
+    tickets = [ticket_in(TicketStatus.NEW, description="Ünïcode ✓"), ticket_in(TicketStatus.FINISHED),
+               ticket_in(TicketStatus.ASSIGNED)]
+    cast.developer.first_name = ""
+    cast.developer.save()
+    for user in (cast.admin, cast.client, cast.developer):
+        listed = {row["id"]: row for row in api(user).get("/api/tickets/").json()["results"]}
+        assert listed
+        for ticket in tickets:
+            if ticket.pk in listed:
+                row = ticket_get(user=cast.admin, ticket_id=ticket.pk)
+                serializer = TicketOutputSerializer(context=context_for(user))
+                assert listed[ticket.pk] == generic(serializer, row)
