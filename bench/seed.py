@@ -163,7 +163,7 @@ def insights(sizes: str) -> dict:
         _bulk_log_rows(max(size - NotificationLog.objects.count(), 0), timedelta(days=30))
         tally.fold()
         with connection.cursor() as cursor:  # what autovacuum soon does after a fold
-            for table in (tally.TALLY, tally.CHANGE):
+            for table in (tally.LOG_COUNTS.total, tally.LOG_COUNTS.change):
                 cursor.execute(f"VACUUM ANALYZE {table}")
         timings, queries = [], 0
         with plain_static:

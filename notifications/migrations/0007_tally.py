@@ -7,12 +7,12 @@ from notifications import tally
 
 
 def install(apps, schema_editor):
-    for statement in tally.install_sql(schema_editor.connection.vendor):
+    for statement in tally.LOG_COUNTS.install_sql(schema_editor.connection.vendor):
         schema_editor.execute(statement, params=None)
 
 
 def remove(apps, schema_editor):
-    for statement in tally.remove_sql(schema_editor.connection.vendor):
+    for statement in tally.LOG_COUNTS.remove_sql(schema_editor.connection.vendor):
         schema_editor.execute(statement, params=None)
 
 
