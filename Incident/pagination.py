@@ -1,6 +1,8 @@
 """Pagination for list endpoints: page numbers (20 a page, `?page_size=` up to 100, with an exact
 `count`), and, for ticket lists, a cursor mode (`?cursor=`) whose cost does not grow with the depth
 of the page or the size of the table: no COUNT, no OFFSET."""
+from functools import partial
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -16,6 +18,11 @@ class FromNearerEnd(Paginator):
     """A page past the middle is read from the other end, in reverse order, and turned round:
     OFFSET costs every row it skips, so the last of a hundred thousand tickets' pages costs what
     the first does. Only for an order that ends with the id (no ties), where both ways agree."""
+
+    def __init__(self, *args, count: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if count is not None:  # known without counting the rows (tickets.counts)
+            self.count = count
 
     def page(self, number):
         number = self.validate_number(number)
@@ -36,9 +43,14 @@ def _ends_with_id(rows: QuerySet) -> bool:
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    django_paginator_class = FromNearerEnd
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+    # Set by a view that knows the list's count without counting it.
+    known_count: int | None = None
+
+    @property
+    def django_paginator_class(self):  # what DRF's paginate_queryset makes its paginator with
+        return partial(FromNearerEnd, count=self.known_count)
 
 
 class TicketCursorPagination(pagination.CursorPagination):

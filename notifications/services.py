@@ -24,6 +24,7 @@ from notifications.models import (
     NotificationLog,
     NotificationStatus,
 )
+from tickets import counts as ticket_counts
 from tickets.models import TicketEvent
 
 S = NotificationStatus
@@ -155,7 +156,9 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
             DeliveryAttempt(notification_id=pk, number=number, status=S.UNKNOWN, started_at=since,
                             finished_at=now, may_have_gone_out=True, error_message=ABANDONED)
             for pk, number, since in rows], ignore_conflicts=True)
-    tally.fold()  # the insights page's counts: this pass runs every minute anyway
+    # The running counts (the insights page's, the ticket list's): this pass runs every minute.
+    tally.fold()
+    ticket_counts.fold()
     due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
     if settings.NOTIFICATION_DELIVERY == "celery":

@@ -12,7 +12,7 @@ from Incident.errors import InvalidInput
 from Incident.filters import FilterBackend
 from Incident.pagination import TicketPagination
 from Incident.schema import errors
-from tickets import selectors, services
+from tickets import counts, selectors, services
 from tickets.models import Ticket
 from tickets.filters import TicketFilter, TicketSearchFilter
 from tickets.transitions import Action
@@ -112,6 +112,7 @@ class TicketViewSet(
         # Rows of the output's columns, not model instances: a page of 50 made 150 of them.
         tickets = self.filter_queryset(self.get_queryset())
         ranked = [name for name in ("priority_rank",) if name in tickets.query.annotations]
+        self.paginator.known_count = counts.known_count(request.user, request.query_params)
         page = self.paginate_queryset(tickets.values(*COLUMNS, *ranked))
         viewer, role, zone = request.user.pk, role_of(request.user), timezone.get_current_timezone()
         return self.get_paginated_response(
