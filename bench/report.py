@@ -179,8 +179,12 @@ def _list_lines(lists: dict) -> list[str]:
         "",
         f"`GET /api/tickets/` as an admin on PostgreSQL, a database per size, one request at a time,"
         f" median of {rows[small]['latency']['page 1']['n']}: page 1 and the last page of 50"
-        " (page numbers: COUNT and OFFSET), the last page in cursor mode (`?cursor=`), a search"
-        " and a detail (seeded tickets have no history).",
+        " (page numbers), the last page in cursor mode (`?cursor=`), two searches and a detail"
+        " (seeded tickets have no history). "
+        + "; ".join(f"`{rows[small]['latency'][name]['query']}` finds " + " and ".join(
+            f"{rows[size]['latency'][name]['matches']:,} of {size:,}" for size in sizes) + " tickets"
+            for name in rows[small]["latency"] if name.startswith("search"))
+        + ": a page of many matches renders more rows than a page of one.",
         "",
         "| request | " + " | ".join(f"{size:,} tickets" for size in sizes) + f" | {large:,} ÷ {small:,} |",
         "| --- |" + " --- |" * (len(sizes) + 1),

@@ -38,6 +38,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, UserProfile  # noqa: E402
 from notifications.models import NotificationLog  # noqa: E402
+from tickets import counts as ticket_counts  # noqa: E402
 from tickets.models import Priority, Ticket, TicketStatus  # noqa: E402
 
 User = get_user_model()
@@ -77,11 +78,13 @@ def tickets(count: str) -> dict:
         assigned = status in (TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS,
                               TicketStatus.FINISHED, TicketStatus.CLOSED)
         made.append(Ticket(
-            title=f"Bench ticket {i}", description="Seeded for the list benchmark. " * 4,
+            title=f"Bench ticket {i}" + (" quokka" if i == int(count) // 2 else ""),
+            description="Seeded for the list benchmark. " * 4,
             project_name=random.choice(["Web Portal", "Mobile", "Billing"]),
             priority=random.choice(Priority.values), status=status, client=client,
             assigned_developer=developer if assigned else None))
     Ticket.objects.bulk_create(made, batch_size=BATCH)
+    ticket_counts.fold()  # what the recovery pass does every minute
     if connection.vendor == "postgresql":
         # What autovacuum does soon after a bulk load: without statistics the planner guesses,
         # without the visibility map a count reads every row, and a fresh database would be
