@@ -14,7 +14,7 @@ drops its triggers: it must install them again. The tests fail if a trigger is m
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, migrations, transaction
 from django.db.models import Q, Sum
 
 
@@ -94,6 +94,19 @@ END $$"""
             return [*(f"DROP TRIGGER IF EXISTS {self.name}_{k} ON {self.source}" for k in kinds),
                     f"DROP FUNCTION IF EXISTS {self.name}()"]
         return [f"DROP TRIGGER IF EXISTS {self.name}_{k}" for k in kinds]
+
+    def migration(self) -> migrations.RunPython:
+        """The migration step that installs the triggers and counts the rows already there (in the
+        migration's transaction: PostgreSQL locks the table while the triggers are made, so no
+        row is counted twice or missed), or removes them."""
+
+        def run(statements):
+            def step(apps, schema_editor):
+                for statement in statements(schema_editor.connection.vendor):
+                    schema_editor.execute(statement, params=None)
+            return step
+
+        return migrations.RunPython(run(self.install_sql), run(self.remove_sql))
 
     def fold(self) -> int:
         """Move the appended changes into the totals; returns how many were folded. Safe from

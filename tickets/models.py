@@ -136,24 +136,24 @@ class IdempotencyKey(models.Model):
         return f"{self.key} → ticket {self.ticket_id}"
 
 
-class TicketCount(models.Model):
-    """How many tickets share a status, priority and category, kept by database triggers
-    (tickets/counts.py): an admin's list counts these few rows, not every ticket."""
-
+class TicketCountKey(models.Model):
     status = models.CharField(max_length=16)
     priority = models.CharField(max_length=16)
     category = models.CharField(max_length=16)
     n = models.IntegerField()
 
     class Meta:
+        abstract = True
+
+
+class TicketCount(TicketCountKey):
+    """How many tickets share a status, priority and category, kept by database triggers
+    (tickets/counts.py): an admin's list counts these few rows, not every ticket."""
+
+    class Meta:
         constraints = [models.UniqueConstraint(fields=("status", "priority", "category"),
                                                name="one_ticket_count_per_key")]
 
 
-class TicketCountChange(models.Model):
+class TicketCountChange(TicketCountKey):
     """A change to a TicketCount (+n, -n), appended by the triggers and folded every minute."""
-
-    status = models.CharField(max_length=16)
-    priority = models.CharField(max_length=16)
-    category = models.CharField(max_length=16)
-    n = models.IntegerField()

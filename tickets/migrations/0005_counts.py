@@ -5,16 +5,6 @@ from django.db import migrations, models
 from tickets import counts
 
 
-def install(apps, schema_editor):
-    for statement in counts.TICKET_COUNTS.install_sql(schema_editor.connection.vendor):
-        schema_editor.execute(statement, params=None)
-
-
-def remove(apps, schema_editor):
-    for statement in counts.TICKET_COUNTS.remove_sql(schema_editor.connection.vendor):
-        schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -45,7 +35,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('status', 'priority', 'category'), name='one_ticket_count_per_key')],
             },
         ),
-        # Counts the tickets already there, then keeps counting, in one transaction (PostgreSQL
-        # locks the table while the triggers are made): no ticket counted twice or missed.
-        migrations.RunPython(install, remove),
+        counts.TICKET_COUNTS.migration(),
     ]
