@@ -254,12 +254,10 @@ class NotificationInsights(NotificationLog):
         verbose_name = verbose_name_plural = "Notification insights"
 
 
-class Tally(models.Model):
-    """How many log rows share a quarter hour (of created_at) and what the insights page counts
-    them by, kept by database triggers (notifications/tally.py) so that the page reads a few
-    thousand of these instead of every row. Folded from TallyChange by the recovery pass."""
+class TallyKey(models.Model):
+    """What the insights page counts log rows by (notifications/tally.py), and how many."""
 
-    bucket = models.DateTimeField()
+    bucket = models.DateTimeField()  # the quarter hour of created_at
     channel = models.CharField(max_length=16)
     status = models.CharField(max_length=16)
     delivery_status = models.CharField(max_length=16)
@@ -269,20 +267,26 @@ class Tally(models.Model):
     n = models.IntegerField()
 
     class Meta:
+        abstract = True
+
+
+class Tally(TallyKey):
+    """How many log rows share a key, kept by database triggers so that the insights page reads a
+    few thousand of these instead of every row. Folded from TallyChange by the recovery pass."""
+
+    class Meta:
         constraints = [models.UniqueConstraint(
             fields=("bucket", "channel", "status", "delivery_status", "error_code", "charged",
                     "category"), name="one_tally_per_key")]
+        # The failures and the charges the page reads: a few of each bucket's counts.
+        indexes = [models.Index(fields=("bucket",), condition=models.Q(status="FAILED"),
+                                name="tally_failed"),
+                   models.Index(fields=("bucket",), condition=models.Q(charged=True),
+                                name="tally_charged")]
 
 
-class TallyChange(models.Model):
+class TallyChange(TallyKey):
     """A change to a Tally count, appended by the triggers (+n, -n), never updated: writers of
     the log never wait on each other for a shared counter."""
 
     bucket = models.DateTimeField(db_index=True)
-    channel = models.CharField(max_length=16)
-    status = models.CharField(max_length=16)
-    delivery_status = models.CharField(max_length=16)
-    error_code = models.CharField(max_length=32)
-    charged = models.BooleanField()
-    category = models.CharField(max_length=40)
-    n = models.IntegerField()

@@ -6,16 +6,6 @@ from django.db import migrations, models
 from notifications import tally
 
 
-def install(apps, schema_editor):
-    for statement in tally.LOG_COUNTS.install_sql(schema_editor.connection.vendor):
-        schema_editor.execute(statement, params=None)
-
-
-def remove(apps, schema_editor):
-    for statement in tally.LOG_COUNTS.remove_sql(schema_editor.connection.vendor):
-        schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -61,7 +51,13 @@ class Migration(migrations.Migration):
             model_name='tally',
             constraint=models.UniqueConstraint(fields=('bucket', 'channel', 'status', 'delivery_status', 'error_code', 'charged', 'category'), name='one_tally_per_key'),
         ),
-        # Counts the rows already in the log, then keeps counting: in one transaction, so that
-        # no row is counted twice or missed (PostgreSQL locks the table while the triggers are made).
-        migrations.RunPython(install, remove),
+        migrations.AddIndex(
+            model_name='tally',
+            index=models.Index(condition=models.Q(('status', 'FAILED')), fields=['bucket'], name='tally_failed'),
+        ),
+        migrations.AddIndex(
+            model_name='tally',
+            index=models.Index(condition=models.Q(('charged', True)), fields=['bucket'], name='tally_charged'),
+        ),
+        tally.LOG_COUNTS.migration(),
     ]
