@@ -53,7 +53,7 @@ INSIGHT_ROWS = "100000,1000000"  # the log grown to each size in turn
 # Ticket lists as the table grows: a database per size, the API beside bench/bare_urls.py.
 # A search whose matches grow with the table (every 777 in a number), and one that finds the one
 # ticket seeded with this word at any size (bench/seed.py).
-LIST_SIZES, LIST_SAMPLES, LIST_SEARCH, LIST_NEEDLE = (1_000, 100_000), 30, "ticket 777", "quokka"
+LIST_SIZES, LIST_SAMPLES, LIST_SEARCH, LIST_NEEDLE = (1_000, 100_000, 1_000_000), 30, "ticket 777", "quokka"
 
 
 # --- Processes -------------------------------------------------------------------------------------
