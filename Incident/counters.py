@@ -136,6 +136,17 @@ END $$"""
         return len(moved)
 
 
+def total(counter: Counter, **equal) -> int:
+    """How many counted rows have these key values (all of them without any): both tables in one
+    short statement, written out rather than compiled by the ORM on every request."""
+    where = " AND ".join(f"{column} = %s" for column in equal) or "TRUE"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT coalesce(sum(n), 0) FROM {counter.total} WHERE {where}) "
+                       f"+ (SELECT coalesce(sum(n), 0) FROM {counter.change} WHERE {where})",
+                       [*equal.values(), *equal.values()])
+        return int(cursor.fetchone()[0])
+
+
 def summed(models, where: Q, fields: tuple[str, ...], *, also=None, **annotations) -> list[dict]:
     """The totals and the changes (`models`, in that order) matching `where`, summed per `fields`
     (which may name `annotations`). `also`: a queryset of the counted table itself with the same

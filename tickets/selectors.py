@@ -1,6 +1,6 @@
 """Read-side rules for tickets: who sees which ticket, and how a user stands towards one."""
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 
 from accounts.models import Role
@@ -20,16 +20,6 @@ def tickets_visible_to(*, user: AbstractBaseUser) -> QuerySet:
     return tickets.filter(client=user)
 
 
-# What the API shows of a person is their id, username and name; the rest of the row is left
-# unread where a ticket is only shown.
-_UNSHOWN = ("password", "last_login", "is_superuser", "email", "is_staff", "is_active",
-            "date_joined")
-
-
-def _as_shown(rows: QuerySet, *people: str) -> QuerySet:
-    return rows.defer(*(f"{person}__{field}" for person in people for field in _UNSHOWN))
-
-
 def tickets_list(*, user: AbstractBaseUser, by_priority: bool = False) -> QuerySet:
     """The visible tickets; `by_priority`: with `priority_rank`, so the list can sort by severity
     (only then: building and comparing the expression costs every other request too)."""
@@ -43,17 +33,22 @@ def tickets_list(*, user: AbstractBaseUser, by_priority: bool = False) -> QueryS
     return tickets.annotate(priority_rank=rank)
 
 
-def ticket_get(*, user: AbstractBaseUser, ticket_id: int, with_history: bool = False) -> Ticket:
+def ticket_get(*, user: AbstractBaseUser, ticket_id: int) -> Ticket:
     """The ticket if `user` may see it; 404 otherwise, so its existence is not revealed."""
-    tickets = tickets_visible_to(user=user)
-    if with_history:  # to be shown
-        events = _as_shown(events_visible_to(user=user), "actor")
-        tickets = _as_shown(tickets, "client", "assigned_developer").prefetch_related(
-            Prefetch("events", queryset=events))
-    ticket = tickets.filter(pk=ticket_id).first()
+    ticket = tickets_visible_to(user=user).filter(pk=ticket_id).first()
     if ticket is None:
         raise Http404("No ticket with this id is visible to you.")
     return ticket
+
+
+def ticket_values(*, user: AbstractBaseUser, ticket_id: int, columns, event_columns
+                  ) -> tuple[dict, list[dict]]:
+    """The ticket's `columns` and its history's `event_columns` as `user` may see them (rows,
+    not model instances: what a ticket's page shows); 404 otherwise, as ticket_get."""
+    row = tickets_visible_to(user=user).filter(pk=ticket_id).order_by().values(*columns).first()
+    if row is None:
+        raise Http404("No ticket with this id is visible to you.")
+    return row, list(events_visible_to(user=user).filter(ticket_id=ticket_id).values(*event_columns))
 
 
 def events_visible_to(*, user: AbstractBaseUser) -> QuerySet:
