@@ -114,3 +114,21 @@ def test_writers_and_folds_racing_on_postgres_count_every_ticket_once(api, cast)
     assert all_at_once(10, work) == [True] * 10
     assert_counts_match(api, cast.admin)
     assert api(cast.admin).get("/api/tickets/").json()["count"] == 100
+
+
+def test_a_flush_that_empties_the_counts_before_the_tickets_leaves_no_counts_behind(api, cast):
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    TicketFactory.create_batch(3, client=cast.client)
+    counts.fold()
+    with connection.cursor() as cursor:
+        for table in ("tickets_ticketcount", "tickets_ticketcountchange", "tickets_ticketevent",
+                      "tickets_ticket"):
+            cursor.execute(f"DELETE FROM {table}")
+    assert counts.known_count(cast.admin, {}) == -3  # the delete triggers' -1s, and no +1s left
+    config = apps.get_app_config("tickets")
+    post_migrate.send(sender=config, app_config=config, verbosity=0, interactive=False,
+                      using="default", plan=[], apps=apps)
+    assert counts.known_count(cast.admin, {}) == 0
+    assert api(cast.admin).get("/api/tickets/").json()["count"] == 0
