@@ -33,11 +33,15 @@ def tickets_list(*, user: AbstractBaseUser, by_priority: bool = False) -> QueryS
     return tickets.annotate(priority_rank=rank)
 
 
+# A ticket the caller may not see is answered as one that does not exist.
+NOT_VISIBLE = "No ticket with this id is visible to you."
+
+
 def ticket_get(*, user: AbstractBaseUser, ticket_id: int) -> Ticket:
     """The ticket if `user` may see it; 404 otherwise, so its existence is not revealed."""
     ticket = tickets_visible_to(user=user).filter(pk=ticket_id).first()
     if ticket is None:
-        raise Http404("No ticket with this id is visible to you.")
+        raise Http404(NOT_VISIBLE)
     return ticket
 
 
@@ -47,7 +51,7 @@ def ticket_values(*, user: AbstractBaseUser, ticket_id: int, columns, event_colu
     not model instances: what a ticket's page shows); 404 otherwise, as ticket_get."""
     row = tickets_visible_to(user=user).filter(pk=ticket_id).order_by().values(*columns).first()
     if row is None:
-        raise Http404("No ticket with this id is visible to you.")
+        raise Http404(NOT_VISIBLE)
     return row, list(events_visible_to(user=user).filter(ticket_id=ticket_id).values(*event_columns))
 
 
