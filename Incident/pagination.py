@@ -10,6 +10,7 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 
 from Incident.errors import InvalidInput
+from Incident.prepared import Rows, ends_with_id
 
 MAX_PAGE_SIZE = 100
 
@@ -31,15 +32,16 @@ class FromNearerEnd(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         rows = self.object_list
-        if bottom > self.count - top and isinstance(rows, QuerySet) and _ends_with_id(rows):
+        if bottom > self.count - top and _reversible(rows):
             turned = list(rows.reverse()[self.count - top:self.count - bottom])
             return self._get_page(turned[::-1], number, self)
         return super().page(number)
 
 
-def _ends_with_id(rows: QuerySet) -> bool:
-    order = rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ())
-    return bool(order) and isinstance(order[-1], str) and order[-1].lstrip("-") in ("id", "pk")
+def _reversible(rows) -> bool:
+    if isinstance(rows, QuerySet):
+        return ends_with_id(rows)
+    return isinstance(rows, Rows) and rows.ends_with_id()
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -5,25 +5,29 @@ from django.http import Http404
 
 from accounts.models import Role
 from accounts.selectors import role_of
+from Incident.prepared import Prepared
 from tickets import transitions
 from tickets.models import PRIORITY_RANK, Ticket, TicketEvent, TicketEventType
 
 
 def tickets_visible_to(*, user: AbstractBaseUser) -> QuerySet:
+    return visible_tickets(role=role_of(user), user_id=user.pk)
+
+
+def visible_tickets(*, role: str | None, user_id: int) -> QuerySet:
     """Admins see every ticket, developers those assigned to them, clients those they filed."""
     tickets = Ticket.objects.select_related("client", "assigned_developer")
-    role = role_of(user)
     if role == Role.ADMIN:
         return tickets
     if role == Role.DEVELOPER:
-        return tickets.filter(assigned_developer=user)
-    return tickets.filter(client=user)
+        return tickets.filter(assigned_developer_id=user_id)
+    return tickets.filter(client_id=user_id)
 
 
-def tickets_list(*, user: AbstractBaseUser, by_priority: bool = False) -> QuerySet:
-    """The visible tickets; `by_priority`: with `priority_rank`, so the list can sort by severity
-    (only then: building and comparing the expression costs every other request too)."""
-    tickets = tickets_visible_to(user=user)
+def tickets_list(*, role: str | None, user_id: int, by_priority: bool = False) -> QuerySet:
+    """The tickets visible to this user; `by_priority`: with `priority_rank`, so the list can sort
+    by severity (only then: building and comparing the expression costs every other request too)."""
+    tickets = visible_tickets(role=role, user_id=user_id)
     if not by_priority:
         return tickets
     rank = Case(
@@ -45,20 +49,32 @@ def ticket_get(*, user: AbstractBaseUser, ticket_id: int) -> Ticket:
     return ticket
 
 
-def ticket_values(*, user: AbstractBaseUser, ticket_id: int, columns, event_columns
-                  ) -> tuple[dict, list[dict]]:
+# A ticket's page, read on nearly every request after a change: compiled once per role.
+_TICKET_ROW = Prepared(lambda shape, user_id, ticket_id: visible_tickets(
+    role=shape[0], user_id=user_id).filter(pk=ticket_id).order_by().values(*shape[1]))
+_HISTORY = Prepared(lambda shape, ticket_id: visible_events(
+    role=shape[0]).filter(ticket_id=ticket_id).values(*shape[1]))
+
+
+def ticket_values(*, user: AbstractBaseUser, ticket_id: int, columns: tuple[str, ...],
+                  event_columns: tuple[str, ...]) -> tuple[dict, list[dict]]:
     """The ticket's `columns` and its history's `event_columns` as `user` may see them (rows,
     not model instances: what a ticket's page shows); 404 otherwise, as ticket_get."""
-    row = tickets_visible_to(user=user).filter(pk=ticket_id).order_by().values(*columns).first()
-    if row is None:
+    role = role_of(user)
+    found = _TICKET_ROW.rows((role, columns), user_id=user.pk, ticket_id=int(ticket_id))
+    if not found:
         raise Http404(NOT_VISIBLE)
-    return row, list(events_visible_to(user=user).filter(ticket_id=ticket_id).values(*event_columns))
+    return found[0], _HISTORY.rows((role, event_columns), ticket_id=int(ticket_id))
 
 
 def events_visible_to(*, user: AbstractBaseUser) -> QuerySet:
-    """History rows `user` may read: everything, except internal notes for clients."""
+    return visible_events(role=role_of(user))
+
+
+def visible_events(*, role: str | None) -> QuerySet:
+    """History rows a user in `role` may read: everything, except internal notes for clients."""
     events = TicketEvent.objects.select_related("actor")
-    if role_of(user) == Role.CLIENT:
+    if role == Role.CLIENT:
         events = events.filter(internal=False)
     return events
 
@@ -71,7 +87,7 @@ def may_comment(*, user: AbstractBaseUser, ticket: Ticket) -> bool:
     return transitions.may_comment(ticket.status, parties_of(user=user, ticket=ticket))
 
 
-def parties_of(*, user: AbstractBaseUser, ticket: Ticket) -> set[transitions.Party]:
+def parties_of(*, user: AbstractBaseUser, ticket: Ticket) -> frozenset[transitions.Party]:
     return transitions.parties(
         role=role_of(user),
         user_id=user.pk,

@@ -2,7 +2,9 @@
 event it emits. Pure: no database, no HTTP. The services enforce it; the API's `allowed_actions`
 and the 409 answer read it.
 """
+from collections.abc import Set
 from dataclasses import dataclass
+from functools import cache
 from enum import Enum
 
 from accounts.models import Role
@@ -75,33 +77,40 @@ EDITABLE_STATUSES: dict[Party, frozenset[S]] = {
 NO_COMMENTS = frozenset({S.CLOSED, S.REJECTED})
 
 
-def may_comment(status: str, who: set[Party]) -> bool:
+def may_comment(status: str, who: Set[Party]) -> bool:
     return bool(who) and status not in NO_COMMENTS
 
 
-def parties(*, role: str | None, user_id: int, client_id: int, developer_id: int | None) -> set[Party]:
+def parties(*, role: str | None, user_id: int, client_id: int, developer_id: int | None
+            ) -> frozenset[Party]:
     """The parties a user is to a ticket, from their role and the ticket's two user ids."""
-    found: set[Party] = set()
+    found = []
     if role == Role.ADMIN:
-        found.add(Party.ADMIN)
+        found.append(Party.ADMIN)
     if user_id == client_id and role in (Role.CLIENT, Role.ADMIN):
-        found.add(Party.OWNER)
+        found.append(Party.OWNER)
     if role == Role.DEVELOPER and developer_id is not None and user_id == developer_id:
-        found.add(Party.ASSIGNED_DEVELOPER)
-    return found
+        found.append(Party.ASSIGNED_DEVELOPER)
+    return frozenset(found)
 
 
-def may_take(action: str, who: set[Party]) -> bool:
+def may_take(action: str, who: Set[Party]) -> bool:
     """Whether these parties may ever take `action`, whatever the status."""
     return bool(TRANSITIONS[action].parties & who)
 
 
-def allowed_actions(status: str, who: set[Party]) -> list[str]:
+def allowed_actions(status: str, who: Set[Party]) -> list[str]:
     """The actions these parties may take on a ticket in `status`, in lifecycle order."""
-    return [t.action.value for t in TRANSITIONS.values() if status in t.sources and t.parties & who]
+    return list(_allowed(status, frozenset(who)))
 
 
-def may_edit(status: str, who: set[Party]) -> bool:
+@cache  # a few statuses times a few kinds of party: a list page asks the same of most rows
+def _allowed(status: str, who: frozenset[Party]) -> tuple[str, ...]:
+    return tuple(t.action.value for t in TRANSITIONS.values()
+                 if status in t.sources and t.parties & who)
+
+
+def may_edit(status: str, who: Set[Party]) -> bool:
     return any(status in EDITABLE_STATUSES.get(party, ()) for party in who)
 
 

@@ -11,6 +11,7 @@ from accounts.selectors import role_of
 from Incident.errors import InvalidInput
 from Incident.filters import FilterBackend
 from Incident.pagination import TicketPagination
+from Incident.prepared import Prepared, Rows
 from Incident.schema import errors
 from tickets import counts, selectors, services
 from tickets.models import Ticket
@@ -37,6 +38,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "of filing and notifying twice; with a different body it is a 422.",
 )
 KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+# Ticket lists in page-number mode, one plan per role and set of filters (Incident.prepared).
+LISTS = Prepared()
+PAGE_PARAMS = {TicketPagination.page_query_param, TicketPagination.page_size_query_param}
 
 
 def idempotency_key(request) -> str:
@@ -106,19 +110,31 @@ class TicketViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Ticket.objects.none()
-        return selectors.tickets_list(
-            user=self.request.user,
-            by_priority="priority" in self.request.query_params.get("ordering", ""))
+        return self._listed(role_of(self.request.user), self.request.user.pk)
+
+    def _listed(self, role: str | None, user_id: int):
+        """The list this request asks for, filtered, searched and ordered, as rows of the output's
+        columns (not model instances: a page of 50 made 150 of them)."""
+        tickets = self.filter_queryset(selectors.tickets_list(
+            role=role, user_id=user_id,
+            by_priority="priority" in self.request.query_params.get("ordering", "")))
+        ranked = [name for name in ("priority_rank",) if name in tickets.query.annotations]
+        return tickets.values(*COLUMNS, *ranked)
 
     def list(self, request, *args, **kwargs):
-        # Rows of the output's columns, not model instances: a page of 50 made 150 of them.
-        tickets = self.filter_queryset(self.get_queryset())
-        ranked = [name for name in ("priority_rank",) if name in tickets.query.annotations]
-        self.paginator.known_count = counts.known_count(request.user, request.query_params)
-        page = self.paginate_queryset(tickets.values(*COLUMNS, *ranked))
-        viewer, role, zone = request.user.pk, role_of(request.user), timezone.get_current_timezone()
+        role, params = role_of(request.user), request.query_params
+        if "cursor" in params:  # each cursor is a position written into the SQL
+            rows = self.get_queryset()
+        else:  # the same list, compiled once per role and what the request filters by
+            shape = (role, tuple((name, tuple(values)) for name, values in sorted(params.lists())
+                                 if name not in PAGE_PARAMS))
+            rows = Rows(LISTS, shape, lambda shape, user_id: self._listed(role, user_id),
+                        user_id=request.user.pk).prepare()
+        self.paginator.known_count = counts.known_count(request.user, params)
+        page = self.paginate_queryset(rows)
+        zone = timezone.get_current_timezone()
         return self.get_paginated_response(
-            [shown(row, viewer_id=viewer, role=role, zone=zone) for row in page])
+            [shown(row, viewer_id=request.user.pk, role=role, zone=zone) for row in page])
 
     def get_serializer_class(self):
         if self.action == "retrieve":

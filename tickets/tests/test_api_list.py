@@ -4,6 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import make_client
+from tickets import views
 from tickets.models import TicketStatus
 from tickets.tests.factories import TicketFactory
 
@@ -160,6 +161,7 @@ def test_a_list_page_is_three_queries_with_a_real_token(client, cast):
 def test_a_list_without_filters_builds_no_filter_set_and_one_with_them_does(api, cast, monkeypatch):
     from tickets.filters import TicketFilter
 
+    views.LISTS.plans.clear()  # an earlier test's plan would build nothing
     TicketFactory.create_batch(3, client=cast.client, status="NEW")
     TicketFactory(client=cast.client, status="OPENED")
     built = []
@@ -170,3 +172,30 @@ def test_a_list_without_filters_builds_no_filter_set_and_one_with_them_does(api,
     assert api(cast.admin).get("/api/tickets/?status=OPENED").json()["count"] == 1 and built
     refused = api(cast.admin).get("/api/tickets/?status=LOST")
     assert refused.status_code == 400 and "LOST is not one of" in refused.json()["status"][0]
+
+
+def test_a_list_is_built_once_per_role_and_filters_then_reused(api, cast, board, monkeypatch):
+    """Incident.prepared: the second page, and another client's same list, compile nothing, and
+    each still sees only their own tickets."""
+    views.LISTS.plans.clear()
+    built = []
+    original = views.TicketViewSet._listed
+    monkeypatch.setattr(views.TicketViewSet, "_listed",
+                        lambda self, role, user_id: built.append(role) or original(self, role, user_id))
+    mine = {board["new"].pk, board["assigned"].pk, board["in_progress"].pk}
+    pages = [f"/api/tickets/?page_size=2&ordering=created_at&page={n}" for n in (1, 2)]
+    assert ids(api(cast.client).get(pages[0])) | ids(api(cast.client).get(pages[1])) == mine
+    assert built  # the page, its count, and the last page read from the far end
+    built.clear()
+    again = [api(cast.client).get(page).json() for page in pages]
+    assert {t["id"] for page in again for t in page["results"]} == mine and again[0]["count"] == 3
+    assert ids(api(cast.other_client).get(pages[0])) == {board["others"].pk}
+    assert not built
+    assert ids(api(cast.client).get("/api/tickets/?status=NEW")) == {board["new"].pk} and built
+
+def test_a_refused_list_is_refused_every_time(api, cast):
+    views.LISTS.plans.clear()
+    for _ in range(2):
+        response = api(cast.admin).get("/api/tickets/?status=LOST")
+        assert response.status_code == 400 and "LOST is not one of" in response.json()["status"][0]
+    assert not views.LISTS.plans

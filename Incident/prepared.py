@@ -1,0 +1,153 @@
+"""Read queries compiled to SQL once per shape, then run with each request's ids.
+
+Django turns a QuerySet into SQL every time one runs. For the reads nearly every request makes
+(the caller behind a token, a ticket and its history, a page of the ticket list) that compiling
+cost more CPU than the rest of the request together (docs/benchmarks.md). A Prepared query is
+still written as an ordinary QuerySet, where the rule lives; it is compiled the first time its
+shape is asked for on a database, and afterwards runs as that SQL with the new ids, each row
+passed through the compiler's own converters: exactly what .values() would give.
+"""
+from collections.abc import Callable, Hashable
+from typing import NamedTuple
+
+from django.db import connections
+from django.db.models import QuerySet
+
+# While a query is compiled, each id is a stand-in no row has (far below any real id, but within
+# a 32-bit column's range, or Django would compile the comparison away), each different, so the
+# compiled parameters show where every id goes.
+FIRST_MARK = -2_147_000_000
+# What a bigint column can hold: an id outside it equals no row's (and SQLite refuses to bind it).
+BIGINT = range(-(2**63), 2**63)
+# Shapes kept per Prepared query; the oldest is forgotten first (a list's shape holds what the
+# request filters and searches by, so there is no end to them).
+MAX_PLANS = 500
+
+
+class Plan(NamedTuple):
+    sql: str
+    slots: tuple[tuple[str | None, object], ...]  # per parameter: the id it takes, or a constant
+    names: tuple[str, ...]
+    converters: dict
+    compiler: object
+    ends_with_id: bool
+
+
+def ends_with_id(rows: QuerySet) -> bool:
+    """Whether the rows' order ends with the id: no two rows tie, so the order read backwards is
+    exactly the reverse."""
+    order = rows.query.order_by or (rows.model._meta.ordering if rows.query.default_ordering else ())
+    return bool(order) and isinstance(order[-1], str) and order[-1].lstrip("-") in ("id", "pk")
+
+
+class Prepared:
+    """`build(shape, **ids)` gives a .values() QuerySet (or pass `build` with each call, for a
+    shape only the caller can build). The shape (hashable) alone decides its SQL; the ids only
+    fill it in, each compared with `=` (so build must not branch on an id, and one outside
+    bigint matches no row)."""
+
+    def __init__(self, build: Callable[..., QuerySet] | None = None) -> None:
+        self.build = build
+        self.plans: dict[tuple, Plan] = {}
+
+    def rows(self, shape: Hashable, *, build=None, reverse: bool = False, offset: int = 0,
+             limit: int | None = None, using: str = "default", **ids: int) -> list[dict]:
+        """The rows, or `limit` of them from `offset` on (`reverse`: in the opposite order; the
+        build itself is not sliced then)."""
+        plan = self.plan("reversed" if reverse else "rows", shape, build, using, ids)
+        sql, params = plan.sql, self._params(plan, ids)
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
+        found = self._run(sql, params, using) if params is not None else []
+        if plan.converters:
+            found = plan.compiler.apply_converters(found, plan.converters)
+        return [dict(zip(plan.names, row)) for row in found]
+
+    def count(self, shape: Hashable, *, build=None, using: str = "default", **ids: int) -> int:
+        plan = self.plan("count", shape, build, using, ids)
+        params = self._params(plan, ids)
+        return self._run(plan.sql, params, using)[0][0] if params is not None else 0
+
+    def plan(self, kind: str, shape: Hashable, build, using: str, ids: dict) -> Plan:
+        key = (using, kind, shape, tuple(sorted(ids)))
+        plan = self.plans.get(key)
+        if plan is None:  # two threads may both compile it once: the same plan either way
+            plan = self._compile(kind, shape, build or self.build, using, sorted(ids))
+            while len(self.plans) >= MAX_PLANS:
+                self.plans.pop(next(iter(self.plans), None), None)
+            self.plans[key] = plan
+        return plan
+
+    @staticmethod
+    def _params(plan: Plan, ids: dict) -> list | None:
+        """The plan's parameters with these ids; None when an id can match no row."""
+        if any(type(value) is not int for value in ids.values()):
+            raise TypeError(f"Prepared queries take int ids, not {ids!r}")
+        if any(value not in BIGINT for value in ids.values()):
+            return None
+        return [ids[name] if name is not None else constant for name, constant in plan.slots]
+
+    @staticmethod
+    def _run(sql: str, params: list, using: str) -> list[tuple]:
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+    @staticmethod
+    def _compile(kind: str, shape: Hashable, build, using: str, names: list[str]) -> Plan:
+        marks = {name: FIRST_MARK - n for n, name in enumerate(names)}
+        queryset = build(shape, **marks)
+        if kind == "reversed":
+            queryset = queryset.reverse()
+        elif kind == "count":
+            queryset = queryset.order_by().values("pk")
+        query = queryset.query
+        compiler = query.get_compiler(using)
+        sql, params = compiler.as_sql()
+        if any(str(mark) in sql for mark in marks.values()):
+            raise ValueError(f"{build.__qualname__} writes an id into its SQL text; a Prepared "
+                             "query can only take ids as parameters")
+        by_mark = {mark: name for name, mark in marks.items()}
+        slots = tuple((by_mark.get(value) if type(value) is int else None, value)
+                      for value in params)
+        if kind == "count":
+            return Plan(f"SELECT COUNT(*) FROM ({sql}) counted", slots, (), {}, None, False)
+        # As ValuesIterable names a row's values, and as results_iter converts them.
+        columns = list(query.selected) if query.selected else [
+            *query.extra_select, *query.values_select, *query.annotation_select]
+        fields = [selected[0] for selected in compiler.select[:compiler.col_count]]
+        return Plan(sql, slots, tuple(columns), compiler.get_converters(fields), compiler,
+                    ends_with_id(queryset))
+
+
+class Rows:
+    """A Prepared list as Django's Paginator reads one (its count, a slice of it) and as
+    Incident.pagination.FromNearerEnd reads a far page (the same rows in reverse order)."""
+
+    ordered = True
+
+    def __init__(self, prepared: Prepared, shape: Hashable, build, *, reverse: bool = False,
+                 **ids: int) -> None:
+        self.prepared, self.shape, self.build, self.reversed, self.ids = (
+            prepared, shape, build, reverse, ids)
+
+    def prepare(self) -> "Rows":
+        """Compile now if this shape is new: a build that refuses its input raises here."""
+        self.prepared.plan("rows", self.shape, self.build, "default", self.ids)
+        return self
+
+    def count(self) -> int:
+        return self.prepared.count(self.shape, build=self.build, **self.ids)
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        if not isinstance(window, slice) or window.stop is None or window.step is not None:
+            raise TypeError("Rows are read a page at a time: rows[start:stop]")
+        start = window.start or 0
+        return self.prepared.rows(self.shape, build=self.build, reverse=self.reversed,
+                                  offset=start, limit=window.stop - start, **self.ids)
+
+    def ends_with_id(self) -> bool:
+        return self.prepared.plan("rows", self.shape, self.build, "default", self.ids).ends_with_id
+
+    def reverse(self) -> "Rows":
+        return Rows(self.prepared, self.shape, self.build, reverse=not self.reversed, **self.ids)
