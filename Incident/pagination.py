@@ -18,7 +18,9 @@ MAX_PAGE_SIZE = 100
 class FromNearerEnd(Paginator):
     """A page past the middle is read from the other end, in reverse order, and turned round:
     OFFSET costs every row it skips, so the last of a hundred thousand tickets' pages costs what
-    the first does. Only for an order that ends with the id (no ties), where both ways agree."""
+    the first does. Only for an order that ends with the id (no ties), where both ways agree.
+    Rows that are `counted` (a list that reads every row to order them) give a page and the count
+    in one pass."""
 
     def __init__(self, *args, count: int | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -26,16 +28,30 @@ class FromNearerEnd(Paginator):
             self.count = count
 
     def page(self, number):
+        rows = self.object_list
+        if isinstance(rows, Rows) and rows.counted and not self.orphans and "count" not in vars(self):
+            return self._counted_page(rows, number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = self.object_list
         if bottom > self.count - top and _reversible(rows):
             turned = list(rows.reverse()[self.count - top:self.count - bottom])
             return self._get_page(turned[::-1], number, self)
         return super().page(number)
+
+    def _counted_page(self, rows: Rows, number):
+        """The page and the count in one pass; counted apart only for a page past the end."""
+        try:
+            asked = int(number)
+        except (TypeError, ValueError):
+            asked = 0
+        if asked < 1:
+            self.validate_number(number)  # refuses it before anything is read
+        found, total = rows.page((asked - 1) * self.per_page, self.per_page)
+        self.count = total if total is not None else rows.count()
+        return self._get_page(found, self.validate_number(number), self)
 
 
 def _reversible(rows) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 # While a query is compiled, each id is a stand-in no row has (far below any real id, but within
 # a 32-bit column's range, or Django would compile the comparison away), each different, so the
@@ -22,6 +22,8 @@ BIGINT = range(-(2**63), 2**63)
 # Shapes kept per Prepared query; the oldest is forgotten first (a list's shape holds what the
 # request filters and searches by, so there is no end to them).
 MAX_PLANS = 500
+# The column a "counted" row carries its list's length in.
+TOTAL = "rows_in_all"
 
 
 class Plan(NamedTuple):
@@ -50,11 +52,13 @@ class Prepared:
         self.build = build
         self.plans: dict[tuple, Plan] = {}
 
-    def rows(self, shape: Hashable, *, build=None, reverse: bool = False, offset: int = 0,
+    def rows(self, shape: Hashable, *, build=None, kind: str = "rows", offset: int = 0,
              limit: int | None = None, using: str = "default", **ids: int) -> list[dict]:
-        """The rows, or `limit` of them from `offset` on (`reverse`: in the opposite order; the
-        build itself is not sliced then)."""
-        plan = self.plan("reversed" if reverse else "rows", shape, build, using, ids)
+        """The rows, or `limit` of them from `offset` on (the build itself is not sliced then).
+        `kind`: "rows"; "reversed", in the opposite order; "counted", each with TOTAL, how many
+        rows there are in all (read in the same pass, for a list that must read every row to
+        order them anyway)."""
+        plan = self.plan(kind, shape, build, using, ids)
         sql, params = plan.sql, self._params(plan, ids)
         if limit is not None:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
@@ -99,6 +103,8 @@ class Prepared:
         queryset = build(shape, **marks)
         if kind == "reversed":
             queryset = queryset.reverse()
+        elif kind == "counted":
+            queryset = queryset.annotate(**{TOTAL: Window(Count("*"))})
         elif kind == "count":
             queryset = queryset.order_by().values("pk")
         query = queryset.query
@@ -127,9 +133,11 @@ class Rows:
     ordered = True
 
     def __init__(self, prepared: Prepared, shape: Hashable, build, *, reverse: bool = False,
-                 **ids: int) -> None:
-        self.prepared, self.shape, self.build, self.reversed, self.ids = (
-            prepared, shape, build, reverse, ids)
+                 counted: bool = False, **ids: int) -> None:
+        """`counted`: the list must read every row to order them (a search ranked by relevance),
+        so a page may as well carry the count (`page`) than count them in a second pass."""
+        self.prepared, self.shape, self.build, self.reversed, self.counted, self.ids = (
+            prepared, shape, build, reverse, counted, ids)
 
     def prepare(self) -> "Rows":
         """Compile now if this shape is new: a build that refuses its input raises here."""
@@ -143,11 +151,21 @@ class Rows:
         if not isinstance(window, slice) or window.stop is None or window.step is not None:
             raise TypeError("Rows are read a page at a time: rows[start:stop]")
         start = window.start or 0
-        return self.prepared.rows(self.shape, build=self.build, reverse=self.reversed,
+        return self.prepared.rows(self.shape, build=self.build,
+                                  kind="reversed" if self.reversed else "rows",
                                   offset=start, limit=window.stop - start, **self.ids)
+
+    def page(self, offset: int, limit: int) -> tuple[list[dict], int | None]:
+        """`limit` rows from `offset` on, and how many rows there are in all: None when no row is
+        there to say it (past the end)."""
+        found = self.prepared.rows(self.shape, build=self.build, kind="counted", offset=offset,
+                                   limit=limit, **self.ids)
+        totals = {row.pop(TOTAL) for row in found}
+        return found, totals.pop() if totals else None
 
     def ends_with_id(self) -> bool:
         return self.prepared.plan("rows", self.shape, self.build, "default", self.ids).ends_with_id
 
     def reverse(self) -> "Rows":
-        return Rows(self.prepared, self.shape, self.build, reverse=not self.reversed, **self.ids)
+        return Rows(self.prepared, self.shape, self.build, reverse=not self.reversed,
+                    counted=self.counted, **self.ids)

@@ -129,7 +129,7 @@ class TicketViewSet(
             shape = (role, tuple((name, tuple(values)) for name, values in sorted(params.lists())
                                  if name not in PAGE_PARAMS))
             rows = Rows(LISTS, shape, lambda shape, user_id: self._listed(role, user_id),
-                        user_id=request.user.pk).prepare()
+                        counted=TicketSearchFilter.ranks(params), user_id=request.user.pk).prepare()
         self.paginator.known_count = counts.known_count(request.user, params)
         page = self.paginate_queryset(rows)
         zone = timezone.get_current_timezone()

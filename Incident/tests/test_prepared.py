@@ -68,7 +68,7 @@ def test_a_window_and_the_reverse_order_read_what_slicing_reads(people):
         for offset, limit in ((0, 5), (5, 5), (20, 10), (40, 5)):
             assert lists.rows(role, offset=offset, limit=limit, user_id=user_id) == \
                 everything[offset:offset + limit]
-        assert lists.rows(role, reverse=True, user_id=user_id) == everything[::-1]
+        assert lists.rows(role, kind="reversed", user_id=user_id) == everything[::-1]
 
 
 def test_count_is_what_count_gives(people):
@@ -105,11 +105,21 @@ def test_the_oldest_shape_is_forgotten_past_the_limit(people, monkeypatch):
     assert [key[2] for key in lists.plans] == [(Role.CLIENT, 2), (Role.CLIENT, 3)]
 
 
-@pytest.mark.parametrize("paginator", [Paginator, FromNearerEnd])
-def test_rows_page_as_the_queryset_pages(people, paginator):
+def test_counted_rows_carry_how_many_there_are_in_all(people):
+    lists = Prepared(listed)
+    for role, user_id in viewers(people):
+        everything = list(listed(role, user_id))
+        page = lists.rows(role, kind="counted", offset=2, limit=3, user_id=user_id)
+        assert [row.pop(prepared.TOTAL) for row in page] == [len(everything)] * len(page)
+        assert page == everything[2:5]
+
+
+@pytest.mark.parametrize("paginator, counted", [
+    (Paginator, False), (FromNearerEnd, False), (FromNearerEnd, True)])
+def test_rows_page_as_the_queryset_pages(people, paginator, counted):
     lists = Prepared()
     for role, user_id in viewers(people):
-        rows = Rows(lists, role, listed, user_id=user_id).prepare()
+        rows = Rows(lists, role, listed, counted=counted, user_id=user_id).prepare()
         by_orm, by_plan = paginator(listed(role, user_id), 4), paginator(rows, 4)
         assert by_plan.count == by_orm.count
         for number in by_orm.page_range:
@@ -125,3 +135,22 @@ def test_far_pages_are_read_from_the_other_end(people, django_assert_num_queries
         last = list(pages.page(4))
     assert "DESC" not in captured.captured_queries[0]["sql"].split("ORDER BY")[1]
     assert last == list(listed(Role.CLIENT, client.pk))[6:8]
+
+
+def test_a_counted_page_is_one_query_and_a_page_past_the_end_still_answers(
+        people, django_assert_num_queries):
+    from django.core.paginator import EmptyPage, PageNotAnInteger
+
+    lists, client = Prepared(), people["clients"][0]
+    rows = Rows(lists, Role.CLIENT, listed, counted=True, user_id=client.pk).prepare()
+    FromNearerEnd(rows, 3).page(1)  # compiles the counted plan
+    rows.count()  # and the count's
+    with django_assert_num_queries(1):
+        page = FromNearerEnd(rows, 3).page(2)
+    assert page.paginator.count == 8 and list(page) == list(listed(Role.CLIENT, client.pk))[3:6]
+    with django_assert_num_queries(2), pytest.raises(EmptyPage):  # no row to carry the count
+        FromNearerEnd(rows, 3).page(4)
+    with django_assert_num_queries(0):
+        for number, refusal in (("x", PageNotAnInteger), (0, EmptyPage), ("-1", EmptyPage)):
+            with pytest.raises(refusal):
+                FromNearerEnd(rows, 3).page(number)
