@@ -198,7 +198,8 @@ def _list_lines(lists: dict) -> list[str]:
     lines += ["", f"Target: each within {GROWTH_TARGET} × from {small:,} to {sizes[1]:,} tickets"
               f" (and, where measured, to {large:,}).", "",
               f"Throughput at {large:,} tickets beside plain Django views returning the same page"
-              " of the same fields with `.values()` (bench/bare_urls.py), same gunicorn process:", "",
+              " of the same fields with `.values()` (bench/bare_urls.py), same gunicorn process, the"
+              " two taking turns over three rounds (median round of each):", "",
               "| request | API requests/s | bare requests/s | API ÷ bare | target |",
               "| --- | --- | --- | --- | --- |"]
     for name, target in BARE_TARGETS.items():

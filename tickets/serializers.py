@@ -130,22 +130,24 @@ def shown(row, *, viewer_id: int, role: str | None, zone=None) -> dict:
     """The output of one ticket (`COLUMNS`) for the viewer, whose role (and time zone, `zone`)
     a page reads once."""
     zone = zone or timezone.get_current_timezone()
+    status, developer = row["status"], row["assigned_developer_id"]
     who = transitions.parties(role=role, user_id=viewer_id, client_id=row["client_id"],
-                              developer_id=row["assigned_developer_id"])
-    developer = row["assigned_developer_id"]
+                              developer_id=developer)
     return {
         "id": row["id"], "title": row["title"], "description": row["description"],
         "priority": row["priority"], "category": row["category"],
-        "project_name": row["project_name"], "status": row["status"],
-        "status_display": STATUS_LABELS[row["status"]],
-        "client": person(row["client_id"], *(row[f"client__{f}"] for f in PERSON)),
-        "assigned_developer": person(developer, *(row[f"assigned_developer__{f}"] for f in PERSON))
-        if developer is not None else None,
+        "project_name": row["project_name"], "status": status,
+        "status_display": STATUS_LABELS[status],
+        "client": person(row["client_id"], row["client__username"], row["client__first_name"],
+                         row["client__last_name"]),
+        "assigned_developer": None if developer is None else person(
+            developer, row["assigned_developer__username"],
+            row["assigned_developer__first_name"], row["assigned_developer__last_name"]),
         "resolution": row["resolution"], "rejection_reason": row["rejection_reason"],
         "created_at": timestamp(row["created_at"], zone),
         "updated_at": timestamp(row["updated_at"], zone),
-        "allowed_actions": transitions.allowed_actions(row["status"], who),
-        "can_comment": transitions.may_comment(row["status"], who),
+        "allowed_actions": transitions.allowed_actions(status, who),
+        "can_comment": transitions.may_comment(status, who),
     }
 
 
