@@ -195,8 +195,17 @@ def _list_lines(lists: dict) -> list[str]:
         ratios = [value / values[0] for value in values[1:]]
         lines.append(f"| {name} | " + " | ".join(_ms(v) for v in values) + " | " + " | ".join(
             f"{r:.2f} ×" + ("" if r <= GROWTH_TARGET else " (**over 1.5 ×**)") for r in ratios) + " |")
+    many = [rows[size]["latency"]["search, many matches"] for size in sizes]
+    page = rows[small]["latency"]["page 1"]["median_ms"]
     lines += ["", f"Target: each within {GROWTH_TARGET} × from {small:,} to {sizes[1]:,} tickets"
               f" (and, where measured, to {large:,}).", "",
+              "The many-match search's answer grows with the table ("
+              + ", ".join(f"{m['matches']:,}" for m in many) + " matches): its page renders 50 rows where it rendered one, counts and ranks every"
+              f" match, and no search can be within {GROWTH_TARGET} × of a one-row answer when a"
+              f" 50-row page without any search takes {page / many[0]['median_ms']:.2f} × as long."
+              f" Beside page 1 at {small:,} tickets, the same 50 rows: "
+              + ", ".join(f"{m['median_ms'] / page:.2f} × at {size:,}" for m, size in
+                          zip(many[1:], sizes[1:])) + ".", "",
               f"Throughput at {large:,} tickets beside plain Django views returning the same page"
               " of the same fields with `.values()` (bench/bare_urls.py), same gunicorn process, the"
               " two taking turns over three rounds (median round of each):", "",

@@ -110,21 +110,24 @@ class TicketViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no real user
             return Ticket.objects.none()
-        return self._listed(role_of(self.request.user), self.request.user.pk)
+        return self._visible(role_of(self.request.user), self.request.user.pk)
+
+    def _visible(self, role: str | None, user_id: int):
+        return selectors.tickets_list(
+            role=role, user_id=user_id,
+            by_priority="priority" in self.request.query_params.get("ordering", ""))
 
     def _listed(self, role: str | None, user_id: int):
         """The list this request asks for, filtered, searched and ordered, as rows of the output's
         columns (not model instances: a page of 50 made 150 of them)."""
-        tickets = self.filter_queryset(selectors.tickets_list(
-            role=role, user_id=user_id,
-            by_priority="priority" in self.request.query_params.get("ordering", "")))
+        tickets = self.filter_queryset(self._visible(role, user_id))
         ranked = [name for name in ("priority_rank",) if name in tickets.query.annotations]
         return tickets.values(*COLUMNS, *ranked)
 
     def list(self, request, *args, **kwargs):
         role, params = role_of(request.user), request.query_params
         if "cursor" in params:  # each cursor is a position written into the SQL
-            rows = self.get_queryset()
+            rows = self._listed(role, request.user.pk)
         else:  # the same list, compiled once per role and what the request filters by
             shape = (role, tuple((name, tuple(values)) for name, values in sorted(params.lists())
                                  if name not in PAGE_PARAMS))
