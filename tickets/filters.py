@@ -5,8 +5,10 @@ from django.db.models import Case, IntegerField, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
+from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter
 
+from Incident.errors import InvalidInput
 from Incident.filters import IdFilter, explained_choice_filter
 from tickets.models import Category, Priority, Ticket, TicketStatus
 
@@ -51,6 +53,13 @@ class TicketSearchFilter(SearchFilter):
     def ranks(cls, params) -> bool:
         """Whether the list is ordered by how well tickets match (so every match is read)."""
         return bool(params.get(cls.search_param)) and "ordering" not in params and "cursor" not in params
+
+    def get_search_terms(self, request) -> list[str]:
+        try:
+            return super().get_search_terms(request)
+        except ValidationError:  # DRF's answer names no field
+            raise InvalidInput("search", "The search text may not contain a null character "
+                               "(%00); send the words to look for.") from None
 
     def filter_queryset(self, request, queryset, view):
         terms = self.get_search_terms(request)

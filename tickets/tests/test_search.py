@@ -96,3 +96,9 @@ def test_a_ranked_search_reads_its_page_and_count_in_one_query(api, cast, django
     assert page["count"] == 7 and len(page["results"]) == 3
     past = client.get("/api/tickets/", {"search": "login", "page_size": 3, "page": 4})
     assert past.status_code == 404 and past.json()["detail"] == "Invalid page."
+
+
+def test_a_null_character_in_the_search_is_a_400_naming_the_field(api, cast):
+    response = api(cast.admin).get("/api/tickets/", {"search": "login\x00page"})
+    assert response.status_code == 400
+    assert "null character" in response.json()["search"][0]
