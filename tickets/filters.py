@@ -6,7 +6,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
 from rest_framework.exceptions import ValidationError
-from rest_framework.filters import SearchFilter
+from rest_framework.filters import SearchFilter, search_smart_split
 
 from Incident.errors import InvalidInput
 from Incident.filters import IdFilter, explained_choice_filter
@@ -52,7 +52,8 @@ class TicketSearchFilter(SearchFilter):
     @classmethod
     def ranks(cls, params) -> bool:
         """Whether the list is ordered by how well tickets match (so every match is read)."""
-        return bool(params.get(cls.search_param)) and "ordering" not in params and "cursor" not in params
+        words = search_smart_split(params.get(cls.search_param, ""))
+        return bool(words) and "ordering" not in params and "cursor" not in params
 
     def get_search_terms(self, request) -> list[str]:
         try:

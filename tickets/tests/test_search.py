@@ -102,3 +102,17 @@ def test_a_null_character_in_the_search_is_a_400_naming_the_field(api, cast):
     response = api(cast.admin).get("/api/tickets/", {"search": "login\x00page"})
     assert response.status_code == 400
     assert "null character" in response.json()["search"][0]
+
+
+def test_a_search_of_blanks_is_no_search(api, cast):
+    """Nothing to rank: the list keeps its order and counts as any list does."""
+    TicketFactory.create_batch(3, client=cast.client)
+    client = api(cast.admin)
+    plain = client.get("/api/tickets/").json()
+    for blank in (" ", "  ,  "):
+        assert client.get("/api/tickets/", {"search": blank}).json() == plain
+    from tickets.filters import TicketSearchFilter
+
+    assert not TicketSearchFilter.ranks({"search": "  "})
+    assert TicketSearchFilter.ranks({"search": "login"})
+    assert not TicketSearchFilter.ranks({"search": "login", "ordering": "priority"})
