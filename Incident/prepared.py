@@ -7,6 +7,7 @@ still written as an ordinary QuerySet, where the rule lives; it is compiled the 
 shape is asked for on a database, and afterwards runs as that SQL with the new ids, each row
 passed through the compiler's own converters: exactly what .values() would give.
 """
+import threading
 from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
@@ -51,6 +52,7 @@ class Prepared:
     def __init__(self, build: Callable[..., QuerySet] | None = None) -> None:
         self.build = build
         self.plans: dict[tuple, Plan] = {}
+        self.lock = threading.Lock()
 
     def rows(self, shape: Hashable, *, build=None, kind: str = "rows", offset: int = 0,
              limit: int | None = None, using: str = "default", **ids: int) -> list[dict]:
@@ -77,9 +79,10 @@ class Prepared:
         plan = self.plans.get(key)
         if plan is None:  # two threads may both compile it once: the same plan either way
             plan = self._compile(kind, shape, build or self.build, using, sorted(ids))
-            while len(self.plans) >= MAX_PLANS:
-                self.plans.pop(next(iter(self.plans), None), None)
-            self.plans[key] = plan
+            with self.lock:  # no other thread changes the plans while the oldest is found
+                while len(self.plans) >= MAX_PLANS:
+                    del self.plans[next(iter(self.plans))]
+                self.plans[key] = plan
         return plan
 
     @staticmethod

@@ -4,8 +4,8 @@ and the 409 answer read it.
 """
 from collections.abc import Set
 from dataclasses import dataclass
-from functools import cache
 from enum import Enum
+from functools import cache
 
 from accounts.models import Role
 from tickets.models import TicketEventType as Event
