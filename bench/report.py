@@ -178,7 +178,7 @@ def _list_lines(lists: dict) -> list[str]:
         "## Ticket lists as the table grows",
         "",
         f"`GET /api/tickets/` as an admin on PostgreSQL, a database per size, one request at a time,"
-        f" median of {rows[small]['latency']['page 1']['n']}: page 1 and the last page of 50"
+        f" the requests taking turns, median of {rows[small]['latency']['page 1']['n']} each: page 1 and the last page of 50"
         " (page numbers), the last page in cursor mode (`?cursor=`), two searches and a detail"
         " (seeded tickets have no history). "
         + "; ".join(f"`{rows[small]['latency'][name]['query']}` finds " + ", ".join(

@@ -439,11 +439,16 @@ def list_scaling() -> dict:
                     "search, one match": f"/api/tickets/?page_size=50&search={LIST_NEEDLE}",
                     "detail": f"/api/tickets/{deep['id']}/",
                 }
-                row = {}
-                for name, path in urls.items():
+                for path in urls.values():
                     timed(session, "GET", base + path, 200)  # warm-up
-                    row[name] = summary([timed(session, "GET", base + path, 200)
-                                         for _ in range(LIST_SAMPLES)])
+                # Round after round of one request each, so a passing disturbance of this
+                # machine falls on every request alike rather than on one request's samples.
+                samples: dict[str, list[float]] = {name: [] for name in urls}
+                for _ in range(LIST_SAMPLES):
+                    for name, path in urls.items():
+                        samples[name].append(timed(session, "GET", base + path, 200))
+                row = {name: summary(values) for name, values in samples.items()}
+                for name, path in urls.items():
                     if name.startswith("search"):
                         row[name]["matches"] = session.get(base + path).json()["count"]
                         row[name]["query"] = path.rsplit("search=", 1)[1]
