@@ -1,6 +1,7 @@
 """Pagination for list endpoints: page numbers (20 a page, `?page_size=` up to 100, with an exact
 `count`), and, for ticket lists, a cursor mode (`?cursor=`) whose cost does not grow with the depth
 of the page or the size of the table: no COUNT, no OFFSET."""
+from base64 import b64decode
 from functools import partial
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -85,6 +86,15 @@ class TicketCursorPagination(pagination.CursorPagination):
         field = self.COLUMNS.get(asked.lstrip("-"), "created_at")
         descending = asked.startswith("-") or asked.lstrip("-") not in self.COLUMNS
         return (f"-{field}", "-id") if descending else (field, "id")
+
+    def decode_cursor(self, request):
+        cursor = super().decode_cursor(request)
+        # Text with no base64 letters in it ("%%%") decodes to nothing, which DRF takes for the
+        # first page; only an empty cursor asks for that.
+        encoded = request.query_params.get(self.cursor_query_param)
+        if encoded and not b64decode(encoded.encode("ascii")):
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def paginate_queryset(self, queryset, request, view=None):
         try:

@@ -57,7 +57,8 @@ def test_a_deep_cursor_page_costs_what_the_first_does_and_never_counts(api, cast
     assert "COUNT(" not in sql and "OFFSET" not in sql and len(last["results"]) == 20
 
 
-@pytest.mark.parametrize("cursor", ["not-a-cursor", base64.b64encode(b"p=yesterday").decode()])
+@pytest.mark.parametrize("cursor", ["not-a-cursor", base64.b64encode(b"p=yesterday").decode(),
+                                    "%%%", "***", "\x00", "ü"])
 def test_a_forged_cursor_is_a_400_that_says_what_to_do(api, cast, cursor):
     TicketFactory(client=cast.client)
     response = api(cast.admin).get("/api/tickets/", {"cursor": cursor})
