@@ -20,8 +20,9 @@ from django.db.models import Count, QuerySet, Window
 FIRST_MARK = -2_147_000_000
 # What a bigint column can hold: an id outside it equals no row's (and SQLite refuses to bind it).
 BIGINT = range(-(2**63), 2**63)
-# Shapes kept per Prepared query; the oldest is forgotten first (a list's shape holds what the
-# request filters and searches by, so there is no end to them).
+# Plans kept per Prepared query (a shape may have four: its rows, reversed, counted, and its
+# count); the oldest is forgotten first (a list's shape holds what the request filters and
+# searches by, so there is no end to them). A plan takes a few kilobytes.
 MAX_PLANS = 500
 # The column a "counted" row carries its list's length in.
 TOTAL = "rows_in_all"
@@ -31,8 +32,7 @@ class Plan(NamedTuple):
     sql: str
     slots: tuple[tuple[str | None, object], ...]  # per parameter: the id it takes, or a constant
     names: tuple[str, ...]
-    converters: dict
-    compiler: object
+    converters: tuple  # per converted column: its position, the functions, the expression
     ends_with_id: bool
 
 
@@ -66,7 +66,7 @@ class Prepared:
             sql, params = f"{sql} LIMIT %s OFFSET %s", [*params, limit, offset]
         found = self._run(sql, params, using) if params is not None else []
         if plan.converters:
-            found = plan.compiler.apply_converters(found, plan.converters)
+            found = _converted(found, plan.converters, connections[using])
         return [dict(zip(plan.names, row)) for row in found]
 
     def count(self, shape: Hashable, *, build=None, using: str = "default", **ids: int) -> int:
@@ -120,13 +120,28 @@ class Prepared:
         slots = tuple((by_mark.get(value) if type(value) is int else None, value)
                       for value in params)
         if kind == "count":
-            return Plan(f"SELECT COUNT(*) FROM ({sql}) counted", slots, (), {}, None, False)
-        # As ValuesIterable names a row's values, and as results_iter converts them.
+            return Plan(f"SELECT COUNT(*) FROM ({sql}) counted", slots, (), (), False)
+        # As ValuesIterable names a row's values, and as results_iter converts them. Only the
+        # converters are kept, not the compiled query (some 20 KB a plan).
         columns = list(query.selected) if query.selected else [
             *query.extra_select, *query.values_select, *query.annotation_select]
         fields = [selected[0] for selected in compiler.select[:compiler.col_count]]
-        return Plan(sql, slots, tuple(columns), compiler.get_converters(fields), compiler,
-                    ends_with_id(queryset))
+        converters = tuple((position, *found)
+                           for position, found in compiler.get_converters(fields).items())
+        return Plan(sql, slots, tuple(columns), converters, ends_with_id(queryset))
+
+
+def _converted(rows: list[tuple], converters: tuple, connection) -> list[list]:
+    """The rows with their values converted as Django's compiler converts them, with this
+    thread's own connection."""
+    converted = []
+    for row in rows:
+        row = list(row)
+        for position, functions, expression in converters:
+            for convert in functions:
+                row[position] = convert(row[position], expression, connection)
+        converted.append(row)
+    return converted
 
 
 class Rows:
