@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection, connections, migrations, transaction
 from django.db.models import Q, Sum
+from django.db.models.signals import post_migrate
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,12 @@ END $$"""
             for table in (self.change, self.total):
                 cursor.execute(f"DELETE FROM {table} WHERE NOT EXISTS "
                                f"(SELECT 1 FROM {self.source})")
+
+    def forget_after_migrate(self, app) -> None:
+        """Run forget_if_empty after each migrate (and flush) of `app`, the app whose ready() calls
+        this."""
+        post_migrate.connect(lambda using="default", **kwargs: self.forget_if_empty(using),
+                             sender=app, weak=False, dispatch_uid=f"counters.{self.name}")
 
     def fold(self) -> int:
         """Move the appended changes into the totals; returns how many were folded. Safe from

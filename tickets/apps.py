@@ -6,9 +6,6 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
         from tickets.counts import TICKET_COUNTS
 
-        post_migrate.connect(lambda using="default", **kwargs: TICKET_COUNTS.forget_if_empty(using),
-                             sender=self, weak=False, dispatch_uid="tickets.ticket_counts")
+        TICKET_COUNTS.forget_after_migrate(self)
