@@ -237,6 +237,9 @@ WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="auto")
 # JSON overriding the per-event templates of notifications/templates.py, e.g.
 # {"TICKET_CREATED": {"name": "ticket_created", "language": "en_US", "params": ["ticket_id", "title"]}}
 WHATSAPP_TEMPLATES = config("WHATSAPP_TEMPLATES", default="")
+# Which WhatsApp numbers must be proved (the code sent from that phone) before anything is sent to
+# them or taken from them: `self` (numbers users set for themselves through the API), `all`, `none`.
+WHATSAPP_REQUIRE_PROOF = config("WHATSAPP_REQUIRE_PROOF", default="self").strip().lower()
 # Webhooks: the string you type in the App Dashboard, and the app secret that signs payloads.
 WHATSAPP_WEBHOOK_VERIFY_TOKEN = config("WHATSAPP_WEBHOOK_VERIFY_TOKEN", default="")
 WHATSAPP_APP_SECRET = config("WHATSAPP_APP_SECRET", default="")

@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm
 
 from accounts import services
-from accounts.models import UserProfile
+from accounts.models import NumberOrigin, UserProfile
 from accounts.phone import normalize_whatsapp_number
 from Incident.errors import InvalidInput
 
@@ -33,17 +33,30 @@ class UserForm(UserChangeForm):
         return _refuse_taken("email", self.cleaned_data["email"], self.instance.pk)
 
 
+# What WhatsApp and the person taught us, and who set the number: shown, never typed in.
+LEARNT = ("whatsapp_number_origin", "whatsapp_number_set_by", "whatsapp_number_set_at",
+          "whatsapp_verified_at", "whatsapp_opted_in_at", "whatsapp_opted_out_at",
+          "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
+PROFILE_FIELDS = ("role", "whatsapp_number", *LEARNT)
+
+
 class UserProfileInline(admin.StackedInline):
     model = UserProfile
+    fk_name = "user"
     form = UserProfileForm
     verbose_name = verbose_name_plural = "User Profile"
     can_delete = False
     min_num = 1
     max_num = 1
-    fields = ("role", "whatsapp_number", "whatsapp_verified_at", "whatsapp_opted_in_at",
-              "whatsapp_opted_out_at", "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
-    readonly_fields = ("whatsapp_verified_at", "whatsapp_opted_in_at", "whatsapp_opted_out_at",
-                       "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
+    fields = PROFILE_FIELDS
+    readonly_fields = LEARNT
+
+
+def _staff_numbers(request, profiles) -> None:
+    """A number typed in the admin is staff's word for it: trusted, and who set it is kept."""
+    for form in profiles:
+        if "whatsapp_number" in form.changed_data:
+            services.number_set(profile=form.instance, by=request.user, origin=NumberOrigin.STAFF)
 
 
 @admin.register(UserProfile)
@@ -56,6 +69,13 @@ class UserProfileAdmin(admin.ModelAdmin):
                    ("whatsapp_opted_out_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "whatsapp_number")
     list_select_related = ("user",)
+    form = UserProfileForm
+    fields = ("user", *PROFILE_FIELDS)
+    readonly_fields = ("user", *LEARNT)
+
+    def save_model(self, request, obj, form, change) -> None:
+        _staff_numbers(request, [form])
+        super().save_model(request, obj, form, change)
 
     def has_add_permission(self, request) -> bool:
         # A profile is made with its user; adding one here would clash with that.
@@ -79,6 +99,11 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("profile__role", "is_active", "is_staff", "is_superuser")
     list_select_related = ("profile",)
     search_fields = ("username", "first_name", "last_name", "email", "profile__whatsapp_number")
+
+    def save_formset(self, request, form, formset, change) -> None:
+        if formset.model is UserProfile:
+            _staff_numbers(request, formset.forms)
+        super().save_formset(request, form, formset, change)
 
     def get_inline_instances(self, request, obj=None):
         # On the add page the profile does not exist yet: the post_save receiver creates it, and

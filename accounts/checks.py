@@ -1,4 +1,5 @@
-"""`manage.py check --deploy`: the JWT signing key must be strong enough to sign with."""
+"""System checks: WHATSAPP_REQUIRE_PROOF names a known rule; with `--deploy`, the JWT signing key
+must be strong enough to sign with."""
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
@@ -6,6 +7,18 @@ from django.core.checks import Error, Tags, register
 MIN_LENGTH = 32
 MIN_UNIQUE = 5
 PLACEHOLDERS = ("change-me", "insecure-development")
+
+
+@register(Tags.security)
+def check_require_proof(app_configs, **kwargs) -> list:
+    from accounts.selectors import PROOF_MODES  # models: only once apps are ready
+
+    if settings.WHATSAPP_REQUIRE_PROOF in PROOF_MODES:
+        return []
+    return [Error(
+        f"WHATSAPP_REQUIRE_PROOF is {settings.WHATSAPP_REQUIRE_PROOF!r}.",
+        hint="Use self (numbers users set for themselves must be proved; the default), all, or "
+        "none.", id="accounts.E002")]
 
 
 @register(Tags.security, deploy=True)

@@ -1,4 +1,6 @@
 """Users' roles and WhatsApp numbers, kept on a profile beside Django's own User."""
+import secrets
+
 from django.conf import settings
 from django.db import models
 
@@ -9,6 +11,14 @@ class Role(models.TextChoices):
     ADMIN = "ADMIN", "Admin"
     DEVELOPER = "DEVELOPER", "Developer"
     CLIENT = "CLIENT", "Client"
+
+
+class NumberOrigin(models.TextChoices):
+    """Who put the WhatsApp number on the profile: staff are trusted with it, a user's own claim is
+    not until the user proves it from that phone (WHATSAPP_REQUIRE_PROOF)."""
+
+    STAFF = "staff", "Staff (Django admin or a command)"
+    SELF = "self", "The user, through the API"
 
 
 class WhatsAppNumberField(models.CharField):
@@ -52,8 +62,7 @@ class UserProfile(models.Model):
     whatsapp_notice = models.TextField(
         "WhatsApp notice", blank=True,
         help_text="What WhatsApp told us about this person, e.g. that they changed their number.")
-    # Talking back (notifications.inbound): consent, proof that the number is theirs, and an
-    # answer the product is waiting for (the reason for a rejection tapped on WhatsApp).
+    # Talking back (notifications.inbound): consent, and proof that the number is theirs.
     whatsapp_opted_out_at = models.DateTimeField(
         "sent STOP at", null=True, blank=True,
         help_text="Set when the person sent STOP: they get no WhatsApp notifications until START.")
@@ -66,8 +75,17 @@ class UserProfile(models.Model):
     whatsapp_code = models.CharField(
         "verification code", max_length=8, blank=True, editable=False,
         help_text="One-time code to send from the number (GET /api/auth/me/ shows it).")
-    whatsapp_awaiting = models.CharField(max_length=64, blank=True, editable=False)
-    whatsapp_awaiting_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Wrong codes in a row, and the lock they earn (accounts.services.number_prove).
+    whatsapp_code_tries = models.PositiveSmallIntegerField(default=0, editable=False)
+    whatsapp_code_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
+    whatsapp_number_origin = models.CharField(
+        "number set by", max_length=8, choices=NumberOrigin.choices, default=NumberOrigin.STAFF,
+        help_text="A number the user set for themselves must be proved before it is used.")
+    whatsapp_number_set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False, verbose_name="number set by user")
+    whatsapp_number_set_at = models.DateTimeField("number set at", null=True, blank=True,
+                                                  editable=False)
 
     class Meta:
         verbose_name = "user profile"
@@ -79,17 +97,31 @@ class UserProfile(models.Model):
         return profile
 
     def save(self, *args, **kwargs) -> None:
-        # Proof and consent belong to a number: a new number has neither, whoever changes it.
-        loaded = getattr(self, "_loaded_number", None)
+        # Everything learnt about a number belongs to that number: a new one starts with no proof,
+        # consent, window, WhatsApp ids or notice, and with a code of its own to prove it.
+        loaded = "" if self._state.adding else getattr(self, "_loaded_number", None)
         if loaded is not None and loaded != self.whatsapp_number:
-            self.whatsapp_verified_at = self.whatsapp_opted_out_at = self.whatsapp_opted_in_at = None
-            self.whatsapp_code = ""
+            for name, empty in NUMBER_STATE.items():
+                setattr(self, name, empty)
+            self.whatsapp_code = new_code() if self.whatsapp_number else ""
             fields = kwargs.get("update_fields")
             if fields is not None:
-                kwargs["update_fields"] = {*fields, "whatsapp_verified_at", "whatsapp_opted_out_at",
-                                           "whatsapp_opted_in_at", "whatsapp_code"}
+                kwargs["update_fields"] = {*fields, *NUMBER_STATE, "whatsapp_code"}
         super().save(*args, **kwargs)
         self._loaded_number = self.whatsapp_number
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_role_display()})"
+
+
+# What a profile forgets when its number changes, and the value each goes back to.
+NUMBER_STATE = {
+    "whatsapp_verified_at": None, "whatsapp_opted_out_at": None, "whatsapp_opted_in_at": None,
+    "whatsapp_last_inbound_at": None, "whatsapp_wa_id": "", "whatsapp_user_id": "",
+    "whatsapp_notice": "", "whatsapp_code_tries": 0, "whatsapp_code_locked_until": None,
+}
+
+
+def new_code() -> str:
+    """Six random digits: the code a person sends from their number to prove it theirs."""
+    return f"{secrets.randbelow(10**6):06d}"

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from accounts.phone import normalize_whatsapp_number
+from accounts.selectors import number_unproved
 from Incident.serializers import StrictSerializer
 
 User = get_user_model()
@@ -45,10 +46,23 @@ class WhatsAppStateSerializer(serializers.Serializer):
         help_text="Set after you sent STOP: no WhatsApp notifications until you send START.")
     code = serializers.CharField(
         source="whatsapp_code", help_text="Send VERIFY and this code from your number to prove it "
-        "is yours; empty once verified or while no number is set.")
+        "is yours; empty once verified or while no number is set. Made when the number is set; "
+        "a wrong try does not change it.")
+    proof_required = serializers.SerializerMethodField(
+        help_text="True while nothing is sent to your number and nothing it sends is acted on, "
+        "until you send the code from it (WHATSAPP_REQUIRE_PROOF: a number you set yourself).")
+    locked_until = serializers.DateTimeField(
+        source="whatsapp_code_locked_until", allow_null=True,
+        help_text="After 5 wrong codes in a row, no code is accepted until this time.")
+    number_set_by = serializers.CharField(
+        source="whatsapp_number_origin",
+        help_text="`self` (you, through the API) or `staff` (an admin, trusted without proof).")
     link = serializers.SerializerMethodField(
         help_text="A wa.me link that opens WhatsApp with the code typed (needs "
         "WHATSAPP_BUSINESS_NUMBER); null when there is nothing to prove.")
+
+    def get_proof_required(self, profile) -> bool:
+        return number_unproved(profile)
 
     def get_link(self, profile) -> str | None:
         from django.conf import settings

@@ -16,7 +16,6 @@ class MeView(APIView):
 
     @extend_schema(responses={200: MeOutputSerializer, **errors(401)})
     def get(self, request):
-        services.ensure_whatsapp_code(user=request.user)
         return Response(MeOutputSerializer(request.user).data)
 
     @extend_schema(request=MeUpdateSerializer, responses={200: MeOutputSerializer, **errors(400, 401)})
@@ -24,7 +23,6 @@ class MeView(APIView):
         serializer = MeUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_own_details(user=request.user, data=serializer.validated_data)
-        services.ensure_whatsapp_code(user=user)
         return Response(MeOutputSerializer(user).data)
 
 

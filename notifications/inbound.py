@@ -2,17 +2,19 @@
 number, and the sentence it answers with.
 
 - STOP / START (or the Arabic words): their WhatsApp notifications off and on.
-- VERIFY and their code: the number is proved theirs.
+- VERIFY and their code: the number is proved theirs. Until a number that must be proved is
+  (WHATSAPP_REQUIRE_PROOF), these three are all it can do.
 - A tapped button: the ticket action it stands for, taken as that person (notifications.buttons).
-- Text while a rejection waits for its reason: the reason; the ticket is rejected.
-- Other text: a comment on the ticket of the message it quotes, or on their one open ticket.
+- Text while a question waits (the reason for a Reject they tapped): its answer, when it quotes
+  the question or quotes nothing. A message quoting another notification is never the answer.
+- Other text: a comment on the ticket of the message it quotes (an internal note when that was
+  one), or on their one open ticket.
 - Anything else (media, reactions, what WhatsApp cannot show us): an answer saying what is read.
 
 Each message is acted on once: its wamid is unique in ReceivedMessage, and Meta redelivers
 webhooks. The answer is a ledger row like any notification (notifications.services.schedule_reply).
 Unknown senders get nothing stored and no reply.
 """
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,14 +25,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import UserProfile
-from accounts.services import new_code
+from accounts.selectors import number_unproved
+from accounts.services import LOCK, number_prove
 from Incident.errors import ApplicationError
 from notifications import buttons, services, webhooks
-from notifications.models import NotificationLog, ReceivedMessage
+from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.webhooks import InboundMessage
 from tickets import selectors
 from tickets import services as tickets
-from tickets.models import Source, Ticket
+from tickets.models import Source, Ticket, TicketEvent
 from tickets.transitions import NO_COMMENTS, TRANSITIONS, Action
 
 STOP_WORDS = {"STOP", "UNSUBSCRIBE", "إيقاف", "ايقاف", "توقف", "إلغاء", "الغاء"}
@@ -40,6 +43,8 @@ CODE = re.compile(r"^(?:VERIFY\s+)?(\d{6})$", re.IGNORECASE)
 # How long a tapped Reject waits for its reason.
 REASON_WAIT = timedelta(hours=1)
 LISTED = 10
+# How much of a reason the confirmation repeats.
+ECHOED = 200
 
 OPTED_OUT = {
     "en": "You will get no more WhatsApp notifications from us. Send START to turn them back on.",
@@ -53,12 +58,27 @@ NOT_READ = ("Only text messages reach your tickets, so this was not stored. Plea
             "words, replying to the notification of the ticket it is about.")
 REACTION = ("Reactions are not passed on. To answer on a ticket, reply to its notification with a "
             "message.")
+NOT_PROVED = ("This number is not proved yet, so what it sends is not acted on and no notification "
+              "goes to it. Send VERIFY and the code your profile shows (GET /api/auth/me/) from "
+              "this phone.")
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str
     ticket: Ticket | None = None
+    # The comment it confirms: a reply quoting the confirmation lands as that comment did.
+    event: TicketEvent | None = None
+    asks: Action | None = None  # it asks a question the person's next message answers
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """The message of ours that a person's message quotes."""
+
+    pk: int
+    ticket_id: int
+    internal: bool  # it told of an internal note (or confirmed one)
 
 
 def handle(messages: list[InboundMessage]) -> int:
@@ -67,7 +87,7 @@ def handle(messages: list[InboundMessage]) -> int:
     profiles = webhooks.senders(written) if written else []
     acted = 0
     for message in written:
-        profile = next((p for p in profiles if webhooks.is_sender(p, message)), None)
+        profile = webhooks.sender_of(profiles, message)
         if profile is not None and _handle_one(profile, message):
             acted += 1
     return acted
@@ -86,13 +106,19 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
         answer = _act(profile, message)
         received.ticket, received.outcome = answer.ticket, answer.text
         received.save(update_fields=["ticket", "outcome"])
-        services.schedule_reply(user=profile.user, text=answer.text, ticket=answer.ticket)
+        asked = services.schedule_reply(user=profile.user, text=answer.text, ticket=answer.ticket,
+                                        ticket_event=answer.event)
+        if answer.asks is not None:
+            Question.objects.update_or_create(user=profile.user, defaults=dict(
+                ticket=answer.ticket, action=answer.asks.value, asked=asked,
+                expires_at=timezone.now() + REASON_WAIT))
     return True
 
 
 def _act(profile: UserProfile, message: InboundMessage) -> Answer:
+    unproved = number_unproved(profile)
     if message.kind in ("button", "interactive") and message.payload:
-        return _tap(profile, message.payload)
+        return Answer(NOT_PROVED) if unproved else _tap(profile, message.payload)
     if message.kind == "reaction":
         return Answer(REACTION)
     if message.kind != "text" or not message.text.strip():
@@ -107,10 +133,18 @@ def _act(profile: UserProfile, message: InboundMessage) -> Answer:
     code = CODE.match(text)
     if code:
         return _verify(profile, code.group(1))
-    waiting = _awaited_rejection(profile)
-    if waiting is not None:
-        return _reject(profile, waiting, reason=text)
-    return _comment(profile.user, text, message.context_id)
+    if unproved:
+        return Answer(NOT_PROVED)
+    quoted = _quoted(message.context_id)
+    question = Question.objects.filter(user=profile.user).select_related("ticket").first()
+    if question is not None:
+        late = question.expires_at <= timezone.now()
+        if (quoted is not None and quoted.pk == question.asked_id) or (
+                not message.context_id and not late):
+            return _answer(profile.user, question, text, late=late)
+        if late:
+            question.delete()  # nobody answered in time: the next message is just a message
+    return _comment(profile.user, text, quoted)
 
 
 # --- Consent and proof -------------------------------------------------------------------------
@@ -127,27 +161,29 @@ def _consent(profile: UserProfile, *, on: bool, language: str) -> Answer:
 
 
 def _verify(profile: UserProfile, code: str) -> Answer:
-    if not profile.whatsapp_code or not hmac.compare_digest(code, profile.whatsapp_code):
-        if profile.whatsapp_code:
-            # Each wrong guess costs the code: guessing one in a million takes a million messages.
-            profile.whatsapp_code = new_code()
-            profile.save(update_fields=["whatsapp_code"])
-        return Answer("That code is not the one for this number. A new code is on your profile "
-                      "(GET /api/auth/me/); send VERIFY and that code.")
-    now = timezone.now()
-    profile.whatsapp_verified_at, profile.whatsapp_code = now, ""
-    if profile.whatsapp_opted_out_at is None:
-        profile.whatsapp_opted_in_at = now
-    profile.save(update_fields=["whatsapp_verified_at", "whatsapp_code", "whatsapp_opted_in_at"])
-    return Answer(f"Thank you: this number is now verified for {profile.user.get_username()}.")
+    name = profile.user.get_username()
+    if profile.whatsapp_verified_at is not None:
+        return Answer(f"This number is already verified for {name}.")
+    proof = number_prove(profile=profile, code=code)
+    if proof.proved:
+        return Answer(f"Thank you: this number is now verified for {name}.")
+    if proof.locked_until is not None:
+        until = timezone.localtime(proof.locked_until)
+        return Answer(f"Too many wrong codes: no code is taken from this number until "
+                      f"{until:%H:%M} ({until:%Z}), {int(LOCK.total_seconds() // 60)} minutes "
+                      "after the last try. Then send VERIFY and the code GET /api/auth/me/ shows.")
+    return Answer(f"That code is not the one for this number; {proof.tries_left} more wrong "
+                  "tries lock it for 15 minutes. Send VERIFY and the code GET /api/auth/me/ shows.")
 
 
 # --- Comments ----------------------------------------------------------------------------------
 
 
-def _comment(user: AbstractBaseUser, text: str, quoted: str) -> Answer:
-    ticket_id = _quoted_ticket(quoted)
-    if ticket_id is None:
+def _comment(user: AbstractBaseUser, text: str, quoted: Quoted | None) -> Answer:
+    internal = quoted is not None and quoted.internal
+    if quoted is not None:
+        ticket_id = quoted.ticket_id
+    else:
         open_tickets = list(selectors.tickets_visible_to(user=user).exclude(status__in=NO_COMMENTS)
                             .order_by("-updated_at", "-id")[:LISTED + 1])
         if not open_tickets:
@@ -162,20 +198,28 @@ def _comment(user: AbstractBaseUser, text: str, quoted: str) -> Answer:
         ticket_id = open_tickets[0].pk
     try:
         ticket = selectors.ticket_get(user=user, ticket_id=ticket_id)
-        tickets.comment_add(ticket_id=ticket.pk, author=user, body=text, source=Source.WHATSAPP)
+        event = tickets.comment_add(ticket_id=ticket.pk, author=user, body=text, internal=internal,
+                                    source=Source.WHATSAPP)
     except Http404:
         return Answer(f"You may not comment on ticket #{ticket_id}.")
     except ApplicationError as exc:
+        if internal:  # a client never gets here by a real reply: they are never told of a note
+            return Answer(f"Not added to ticket #{ticket_id}: you replied to an internal note, "
+                          "and only the ticket's staff may write one.", ticket)
         return Answer(f"Not added to ticket #{ticket_id}: {exc.detail}")
-    return Answer(f"Added your comment to ticket #{ticket.pk} \"{ticket.title}\".", ticket)
+    if internal:
+        return Answer(f"Saved as an internal note on ticket #{ticket.pk} \"{ticket.title}\": staff "
+                      "only, the client does not see it.", ticket, event)
+    return Answer(f"Added your comment to ticket #{ticket.pk} \"{ticket.title}\".", ticket, event)
 
 
-def _quoted_ticket(quoted: str) -> int | None:
-    """The ticket of the message of ours that the person replied to, if any."""
-    if not quoted:
+def _quoted(context_id: str) -> Quoted | None:
+    """The message of ours that the person replied to, if any and if it was about a ticket."""
+    if not context_id:
         return None
-    return (NotificationLog.objects.filter(provider_message_id=quoted, ticket__isnull=False)
-            .values_list("ticket_id", flat=True).first())
+    row = (NotificationLog.objects.filter(provider_message_id=context_id, ticket__isnull=False)
+           .values_list("pk", "ticket_id", "ticket_event__internal").first())
+    return None if row is None else Quoted(row[0], row[1], bool(row[2]))
 
 
 # --- Buttons -----------------------------------------------------------------------------------
@@ -192,11 +236,9 @@ def _tap(profile: UserProfile, payload: str) -> Answer:
         ticket = selectors.ticket_get(user=user, ticket_id=tap.ticket_id)
         if tap.action == Action.REJECT:
             tickets.ensure_action_allowed(ticket=ticket, actor=user, action=Action.REJECT)
-            profile.whatsapp_awaiting = f"{Action.REJECT.value}:{ticket.pk}"
-            profile.whatsapp_awaiting_at = timezone.now()
-            profile.save(update_fields=["whatsapp_awaiting", "whatsapp_awaiting_at"])
-            return Answer(f"Why reject ticket #{ticket.pk} \"{ticket.title}\"? Send the reason in "
-                          "your next message; the client will read it.", ticket)
+            return Answer(f"Why reject ticket #{ticket.pk} \"{ticket.title}\"? Reply to this "
+                          "message with the reason within an hour; the client will read it.",
+                          ticket, asks=Action.REJECT)
         return _transition(user, ticket, tap.action)
     except Http404:
         return Answer(f"Ticket #{tap.ticket_id} is not one you can see any more.")
@@ -222,18 +264,31 @@ def _refused(action: Action, ticket_id: int, exc: ApplicationError) -> Answer:
     return Answer(f"Nothing done on ticket #{ticket_id}: {exc.detail}", ticket)
 
 
-def _awaited_rejection(profile: UserProfile) -> int | None:
-    action, _, ticket_id = profile.whatsapp_awaiting.partition(":")
-    since = profile.whatsapp_awaiting_at
-    if action != Action.REJECT.value or since is None or timezone.now() - since > REASON_WAIT:
-        return None
-    return int(ticket_id)
+def _answer(user: AbstractBaseUser, question: Question, text: str, *, late: bool) -> Answer:
+    """The reason for the Reject the person tapped. A reason that cannot be used (too late, or the
+    ticket moved on) is kept as an internal note on that ticket, never dropped nor shown to the
+    client."""
+    question.delete()
+    ticket = question.ticket
+    if late:
+        return _kept(user, ticket, text, why=f"the question expired after "
+                     f"{int(REASON_WAIT.total_seconds() // 60)} minutes; tap Reject again")
+    try:
+        ticket = tickets.ticket_transition(ticket_id=ticket.pk, actor=user, action=Action.REJECT,
+                                           reason=text, source=Source.WHATSAPP)
+    except ApplicationError as exc:
+        return _kept(user, ticket, text, why=str(exc.detail).rstrip("."))
+    echoed = text if len(text) <= ECHOED else text[:ECHOED - 1] + "…"
+    return Answer(f"Ticket #{ticket.pk} \"{ticket.title}\" rejected: {echoed}", ticket)
 
 
-def _reject(profile: UserProfile, ticket_id: int, *, reason: str) -> Answer:
-    profile.whatsapp_awaiting, profile.whatsapp_awaiting_at = "", None
-    profile.save(update_fields=["whatsapp_awaiting", "whatsapp_awaiting_at"])
-    ticket = Ticket.objects.filter(pk=ticket_id).first()
-    if ticket is None:
-        return Answer(f"Ticket #{ticket_id} no longer exists; nothing was done.")
-    return _transition(profile.user, ticket, Action.REJECT, reason=reason)
+def _kept(user: AbstractBaseUser, ticket: Ticket, text: str, *, why: str) -> Answer:
+    try:
+        event = tickets.comment_add(ticket_id=ticket.pk, author=user, body=text, internal=True,
+                                    source=Source.WHATSAPP)
+    except ApplicationError as exc:
+        return Answer(f"Ticket #{ticket.pk} was not rejected ({why}), and your text could not be "
+                      f"kept on it: {exc.detail} It is still under WhatsApp messages received.",
+                      ticket)
+    return Answer(f"Ticket #{ticket.pk} \"{ticket.title}\" was not rejected ({why}). Your text was "
+                  "saved as an internal note on it.", ticket, event)

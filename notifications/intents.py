@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from notifications import buttons, templates
 from notifications.clients.base import Template
-from notifications.messages import (BUTTONS_MAX_LENGTH, MAX_LENGTH, NOTIFIED, TicketFacts, as_email,
-                                    render)
+from accounts.selectors import number_unproved
+from notifications.messages import (BUTTONS_MAX_LENGTH, INTERNAL_NOTE, MAX_LENGTH, NOTIFIED,
+                                    TicketFacts, as_email, render)
 from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog, NotificationStatus
 from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
@@ -23,8 +24,8 @@ from tickets.models import TicketEventType as E
 def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     """Create the event's notifications (QUEUED) and return them."""
     ticket = ticket_event.ticket
-    recipients = recipients_for(ticket=ticket, event=ticket_event.event,
-                                actor_id=ticket_event.actor_id, internal=ticket_event.internal)
+    event = told_as(ticket_event)
+    recipients = recipients_for(ticket=ticket, event=event, actor_id=ticket_event.actor_id)
     facts = ticket_facts(ticket, ticket_event)
     now = timezone.now()
     wanted = channels()
@@ -33,18 +34,17 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     rows = []
     for recipient in recipients:
         user, party = recipient.user, recipient.party
-        base = dict(ticket=ticket, ticket_event=ticket_event, event=ticket_event.event,
-                    recipient=user, next_attempt_at=now)
-        offered = buttons.for_message(ticket_event.event, party, ticket_id=ticket.pk,
-                                      user_id=user.pk)
+        base = dict(ticket=ticket, ticket_event=ticket_event, event=event, recipient=user,
+                    next_attempt_at=now)
+        offered = buttons.for_message(event, party, ticket_id=ticket.pk, user_id=user.pk)
         limit = BUTTONS_MAX_LENGTH if offered else MAX_LENGTH
         if (party, limit) not in texts:
-            texts[party, limit] = render(ticket_event.event, party, facts, limit)
+            texts[party, limit] = render(event, party, facts, limit)
         text = texts[party, limit]
         if specs is not None:
             template = templates.template_for(
-                ticket_event.event, facts, ticket_id=ticket.pk, recipient_name=display_name(user),
-                spec=templates.spec_for(specs, ticket_event.event, party),
+                event, facts, ticket_id=ticket.pk, recipient_name=display_name(user),
+                spec=templates.spec_for(specs, event, party),
                 payloads=[payload for payload, _ in offered])
             as_template = templates.use_template(
                 mode=settings.WHATSAPP_MESSAGE_MODE,
@@ -54,21 +54,38 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
             if user.profile.whatsapp_opted_out_at is not None:
                 row.status, row.error_message = NotificationStatus.SKIPPED, OPTED_OUT.format(
                     when=timezone.localtime(user.profile.whatsapp_opted_out_at))
+            elif number_unproved(user.profile):
+                row.status, row.error_message = NotificationStatus.SKIPPED, NOT_PROVED
             rows.append(row)
         if Channel.EMAIL in wanted:
-            rows.append(_email_row(base, user, render(ticket_event.event, party, facts)))
+            rows.append(_email_row(base, user, render(event, party, facts)))
     return NotificationLog.objects.bulk_create(rows)
+
+
+def told_as(ticket_event: TicketEvent) -> str:
+    """The event people are told of: an internal note is one of its own (staff only)."""
+    if ticket_event.internal and ticket_event.event == E.COMMENT_ADDED:
+        return INTERNAL_NOTE
+    return ticket_event.event
 
 
 OPTED_OUT = ("Not sent: the user sent STOP on WhatsApp ({when:%Y-%m-%d %H:%M}). They get no WhatsApp "
              "notifications until they send START to the business number.")
+NOT_PROVED = ("Not sent: number not proved: send the code from that phone. Nothing goes to a number "
+              "that must be proved (WHATSAPP_REQUIRE_PROOF) until its owner sends VERIFY and the "
+              "code shown by GET /api/auth/me/ from it. A number staff set in Django admin needs "
+              "no proof unless WHATSAPP_REQUIRE_PROOF=all.")
 
 
-def reply(*, user: AbstractBaseUser, text: str, ticket: Ticket | None = None) -> NotificationLog:
+def reply(*, user: AbstractBaseUser, text: str, ticket: Ticket | None = None,
+          ticket_event: TicketEvent | None = None) -> NotificationLog:
     """The intent of an answer to what `user` just wrote to the business number: free text (their
-    message opened the 24-hour window), logged like every notification."""
+    message opened the 24-hour window), logged like every notification. `ticket_event`: the
+    comment it confirms, so that a reply quoting the answer lands as that comment did (an internal
+    note stays one); its author is never among its notified, so the row is theirs alone."""
     return NotificationLog.objects.create(
-        ticket=ticket, event=REPLY, recipient=user, channel=Channel.WHATSAPP,
+        ticket=ticket, ticket_event=ticket_event, event=REPLY, recipient=user,
+        channel=Channel.WHATSAPP,
         to=user.profile.whatsapp_number, message=text, message_type=MessageType.TEXT,
         callback_id=uuid.uuid4().hex, next_attempt_at=timezone.now())
 

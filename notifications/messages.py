@@ -19,6 +19,9 @@ CUT_MARK = "… [cut]"
 ADMIN_FOOTER = "_Incident Management System_"
 CLIENT_FOOTER = "_Support Team_"
 _LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9]+")
+# A COMMENT_ADDED that is an internal note is told as this event of its own: staff only, a text
+# that says so first, and a reply to it is an internal note too (notifications.inbound).
+INTERNAL_NOTE = "INTERNAL_NOTE"
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ CLIENT, DEVELOPER = ("Client", "client_name"), ("Developer", "developer_name")
 PRIORITY, CATEGORY = ("Priority", "priority"), ("Category", "category")
 DESCRIPTION, RESOLUTION = ("Description", "description"), ("Resolution", "resolution")
 COMMENT, AUTHOR = ("Comment", "comment"), ("From", "author_name")
+NOTE = ("Note", "comment")
+INTERNAL_CLOSING = ("The client does not see this note. A reply to this message is saved as an "
+                    "internal note too.")
 
 P = Party
 # Per event, who is told (in this order) and the text they read. Party.ADMIN means every active
@@ -196,6 +202,15 @@ NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
         (P.ADMIN, Text(
             "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
             ADMIN_FOOTER, blocks=(COMMENT,))),
+    ),
+    # Never the client: an internal note is for the ticket's staff.
+    INTERNAL_NOTE: (
+        (P.ASSIGNED_DEVELOPER, Text(
+            "🔐 *Internal Note: Staff Only*", (TICKET, PROJECT, AUTHOR), INTERNAL_CLOSING,
+            ADMIN_FOOTER, greet="developer_name", blocks=(NOTE,))),
+        (P.ADMIN, Text(
+            "🔐 *Internal Note: Staff Only*", (TICKET, PROJECT, AUTHOR), INTERNAL_CLOSING,
+            ADMIN_FOOTER, blocks=(NOTE,))),
     ),
 }
 

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from notifications.messages import INTERNAL_NOTE
 from tickets.models import Ticket, TicketEventType
 
 # Graph's message ids are usually 50-100 characters; room to spare, and anything longer is cut
@@ -45,7 +46,8 @@ FREE_TEXT = (MessageType.TEXT, MessageType.INTERACTIVE)
 # A message that answers what a person wrote to the business number (notifications.inbound): it
 # belongs to no ticket event, and to a ticket only when the message was about one.
 REPLY = "REPLY"
-EVENTS = [*TicketEventType.choices, (REPLY, "Reply on WhatsApp")]
+EVENTS = [*TicketEventType.choices, (INTERNAL_NOTE, "Internal note (staff only)"),
+          (REPLY, "Reply on WhatsApp")]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -220,6 +222,23 @@ class ReceivedMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.user_id}"
+
+
+class Question(models.Model):
+    """A question the product asked someone on WhatsApp and waits for them to answer: the reason
+    for a Reject they tapped. One at a time per person; answered only by a message that quotes
+    `asked` or quotes nothing, before `expires_at` (notifications.inbound)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="whatsapp_question")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=16)
+    asked = models.OneToOneField(NotificationLog, on_delete=models.CASCADE, related_name="+",
+                                 help_text="The message that asks it.")
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.ticket_id}, asked of {self.user_id}"
 
 
 class WhatsAppTemplate(models.Model):

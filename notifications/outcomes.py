@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import UserProfile
+from accounts.services import identities_forget_elsewhere
 from notifications.clients.base import Failure, SendResult
 from notifications.graph_errors import Retry, retry_class
 from notifications.pacing import PAUSE
@@ -152,12 +153,15 @@ def record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
 
 def _learn_wa_ids(outcomes: list[Outcome]) -> None:
     """Keep the WhatsApp ID Meta answered with when it is not the number we sent to, so that the
-    person's own messages (which come from that ID) are recognised."""
+    person's own messages (which come from that ID) are recognised. Only while the profile still
+    holds that number: an answer about an old number teaches the new one nothing."""
     for o in outcomes:
         row, wa_id = o.job.row, o.result.wa_id
         if wa_id and row.channel == Channel.WHATSAPP and wa_id != row.to.lstrip("+"):
-            UserProfile.objects.filter(user_id=row.recipient_id).exclude(
-                whatsapp_wa_id=wa_id).update(whatsapp_wa_id=wa_id[:32])
+            profile = UserProfile.objects.filter(user_id=row.recipient_id, whatsapp_number=row.to)
+            if profile.exclude(whatsapp_wa_id=wa_id[:32]).update(whatsapp_wa_id=wa_id[:32]):
+                identities_forget_elsewhere(profile_id=profile.values_list("pk", flat=True)[0],
+                                            wa_id=wa_id[:32])
 
 
 def _write(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]) -> None:

@@ -13,7 +13,8 @@ User = get_user_model()
 # What notifying reads of a user: a message to every admin should not load each one whole.
 RECIPIENT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "profile__role",
                     "profile__whatsapp_number", "profile__whatsapp_last_inbound_at",
-                    "profile__whatsapp_opted_out_at")
+                    "profile__whatsapp_opted_out_at", "profile__whatsapp_verified_at",
+                    "profile__whatsapp_number_origin")
 
 
 @dataclass(frozen=True)
@@ -22,15 +23,12 @@ class Recipient:
     party: Party  # decides the text they read
 
 
-def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None,
-                   internal: bool = False) -> list[Recipient]:
-    """The people to tell about `event`: never the actor who caused it, never an inactive user,
-    and each person once (an admin who filed the ticket hears as its client). An internal note
-    tells staff only: never a client."""
+def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[Recipient]:
+    """The people to tell about `event` (a ticket event, or INTERNAL_NOTE: staff only): never the
+    actor who caused it, never an inactive user, and each person once (an admin who filed the
+    ticket hears as its client)."""
     found: list[Recipient] = []
     for party, _ in NOTIFIED.get(event, ()):
-        if party == Party.OWNER and internal and ticket.client.profile.role == Role.CLIENT:
-            continue
         if party == Party.OWNER:
             found.append(Recipient(ticket.client, party))
         elif party == Party.ASSIGNED_DEVELOPER and ticket.assigned_developer is not None:

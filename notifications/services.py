@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.selectors import unproved
 from notifications import delivery, intents, tally, templates
 from notifications.models import (
     ARRIVED,
@@ -48,10 +49,10 @@ def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
         transaction.on_commit(_after_commit(rows), robust=True)
 
 
-def schedule_reply(*, user, text: str, ticket=None) -> NotificationLog:
+def schedule_reply(*, user, text: str, ticket=None, ticket_event=None) -> NotificationLog:
     """Answer what `user` wrote on WhatsApp: the reply is written in the caller's transaction and
     sent once it commits, like a ticket's notifications."""
-    row = intents.reply(user=user, text=text, ticket=ticket)
+    row = intents.reply(user=user, text=text, ticket=ticket, ticket_event=ticket_event)
     transaction.on_commit(_after_commit([row]), robust=True)
     return row
 
@@ -75,10 +76,11 @@ def deliver_event(ticket_event_id: int, *, sleep: Callable[[float], None] = time
 def resendable(*, include_uncertain: bool = False) -> Q:
     """The notifications a person may send again: refused or skipped ones, and with
     `include_uncertain` those that may have gone out; never one Meta reported as arrived, and
-    never a WhatsApp message to someone who has sent STOP."""
+    never a WhatsApp message to someone who has sent STOP or whose number is not proved yet."""
     statuses = [S.FAILED, S.SKIPPED] + ([S.UNKNOWN] if include_uncertain else [])
     opted_out = Q(channel=Channel.WHATSAPP, recipient__profile__whatsapp_opted_out_at__isnull=False)
-    return Q(status__in=statuses) & ~Q(delivery_status__in=ARRIVED) & ~opted_out
+    not_proved = Q(channel=Channel.WHATSAPP) & unproved("recipient__profile__")
+    return Q(status__in=statuses) & ~Q(delivery_status__in=ARRIVED) & ~opted_out & ~not_proved
 
 
 def resend(

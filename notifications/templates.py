@@ -15,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from notifications import buttons
 from notifications.clients.base import Template
-from notifications.messages import TicketFacts
+from notifications.messages import INTERNAL_NOTE, TicketFacts
 from tickets.models import TicketEventType as E
 from tickets.transitions import Party
 
@@ -88,6 +88,10 @@ DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
     E.COMMENT_ADDED: TemplateSpec(
         "comment_added", "en_US", ("recipient_name", "ticket_id", "title", "author_name", "comment"),
         "💬 Hello {{1}}, new comment on ticket #{{2}} \"{{3}}\" from {{4}}: {{5}}",
+    ),
+    INTERNAL_NOTE: TemplateSpec(
+        "internal_note", "en_US", ("ticket_id", "title", "author_name", "comment"),
+        "🔐 Internal note, staff only: ticket #{{1}} \"{{2}}\", from {{3}}: {{4}}",
     ),
 }
 

@@ -6,6 +6,7 @@ batch costs a few queries however many statuses it holds.
 """
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone as dt_timezone
 
@@ -13,9 +14,12 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from accounts.models import UserProfile
+from accounts.services import identities_forget_elsewhere
 from notifications import graph_errors
 from notifications.outcomes import sql_cast
 from notifications.models import WAMID_LENGTH, DeliveryStatus, NotificationLog, NotificationStatus
+
+logger = logging.getLogger(__name__)
 
 # Later steps outrank earlier ones. `failed` outranks `sent` only: a later delivered or read
 # proves the message arrived after all (with several devices the order is not guaranteed).
@@ -203,23 +207,31 @@ INBOUND_FIELDS = ["whatsapp_last_inbound_at", "whatsapp_user_id", "whatsapp_wa_i
 
 
 def apply_inbound(messages: list[InboundMessage]) -> int:
-    """Recognise who wrote (by number, WhatsApp ID or business-scoped id), record when they last
-    wrote (it opens their 24-hour window), learn the ids WhatsApp uses for them, and note a number
-    change for the admins. Returns how many profiles changed."""
+    """Recognise who wrote (sender_of), record when they last wrote (it opens their 24-hour
+    window), learn the ids WhatsApp uses for them, and note a number change for the admins.
+    Returns how many profiles changed."""
     if not messages:
         return 0
     profiles = senders(messages)
-    changed = {}
+    changed, learnt = {}, {}
     for message in messages:
-        for profile in profiles:
-            if is_sender(profile, message) and _note(profile, message):
-                changed[profile.pk] = profile
+        profile = sender_of(profiles, message)
+        if profile is None:
+            continue
+        known = (profile.whatsapp_wa_id, profile.whatsapp_user_id)
+        if _note(profile, message):
+            changed[profile.pk] = profile
+        if (profile.whatsapp_wa_id, profile.whatsapp_user_id) != known:
+            learnt[profile.pk] = profile
     UserProfile.objects.bulk_update(changed.values(), INBOUND_FIELDS)
+    for profile in learnt.values():
+        identities_forget_elsewhere(profile_id=profile.pk, wa_id=profile.whatsapp_wa_id,
+                                    user_id=profile.whatsapp_user_id)
     return len(changed)
 
 
 def senders(messages: list[InboundMessage]) -> list[UserProfile]:
-    """The profiles of the active users who may have sent these (is_sender says which did)."""
+    """The profiles of the active users who may have sent these (sender_of says which did)."""
     wa_ids = {m.wa_id for m in messages if m.wa_id}
     user_ids = {m.user_id for m in messages if m.user_id}
     # Only active users: a deactivated user may still hold a number someone else now uses.
@@ -228,10 +240,23 @@ def senders(messages: list[InboundMessage]) -> list[UserProfile]:
         | Q(whatsapp_user_id__in=user_ids), user__is_active=True))
 
 
-def is_sender(profile: UserProfile, message: InboundMessage) -> bool:
-    if message.wa_id and message.wa_id in (profile.whatsapp_number.lstrip("+"), profile.whatsapp_wa_id):
-        return True
-    return bool(message.user_id) and message.user_id == profile.whatsapp_user_id
+def sender_of(profiles: list[UserProfile], message: InboundMessage) -> UserProfile | None:
+    """Who wrote `message`: the profile holding the number it came from, else the one that learnt
+    its WhatsApp ID, else the one that learnt its business-scoped id. Ids are learnt from a
+    profile's current number and forgotten when it changes, so the one who holds a number now
+    always wins over an id learnt before; two profiles matching equally is nobody (logged)."""
+    number = f"+{message.wa_id}" if message.wa_id else None
+    for matches in (lambda p: number is not None and p.whatsapp_number == number,
+                    lambda p: bool(message.wa_id) and p.whatsapp_wa_id == message.wa_id,
+                    lambda p: bool(message.user_id) and p.whatsapp_user_id == message.user_id):
+        found = [p for p in profiles if matches(p)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            logger.warning("WhatsApp message %s matches %d profiles equally; acted on as nobody's",
+                           message.wamid or "(system)", len(found))
+            return None
+    return None
 
 
 def _note(profile: UserProfile, message: InboundMessage) -> bool:

@@ -75,7 +75,8 @@ class CommentInputSerializer(StrictSerializer):
     body = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     internal = serializers.BooleanField(
         required=False, default=False,
-        help_text="Admins only: a note for staff that the client never sees.")
+        help_text="Admins and the ticket's developer only: a note for staff that the client "
+        "never sees, by any channel.")
 
 
 class TicketOutputSerializer(serializers.ModelSerializer):

@@ -182,7 +182,8 @@ def ticket_transition(
 def comment_add(*, ticket_id: int, author: AbstractBaseUser, body: str, internal: bool = False,
                 source: str = Source.API) -> TicketEvent:
     """Add a comment to a ticket's history and tell its other parties. Any party may comment
-    until the ticket is closed or rejected; only an admin may make it an internal note."""
+    until the ticket is closed or rejected; only its staff (an admin, its developer) may make it an
+    internal note."""
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         ensure_comment_allowed(ticket=ticket, author=author, internal=internal)
@@ -193,13 +194,14 @@ def comment_add(*, ticket_id: int, author: AbstractBaseUser, body: str, internal
 
 
 def ensure_comment_allowed(*, ticket: Ticket, author: AbstractBaseUser, internal: bool) -> None:
-    """403 if the author is none of the ticket's parties, or not an admin writing an internal
-    note; 409 once the ticket is closed or rejected."""
+    """403 if the author is none of the ticket's parties, or its client writing an internal note;
+    409 once the ticket is closed or rejected."""
     who = parties_of(user=author, ticket=ticket)
     if not who:
         raise ActionNotPermitted("Only the ticket's client, its developer or an admin can comment.")
-    if internal and transitions.Party.ADMIN not in who:
-        raise ActionNotPermitted("Only an admin can add an internal note; leave internal false.")
+    if internal and not who & transitions.STAFF:
+        raise ActionNotPermitted("Only an admin or the ticket's developer can add an internal "
+                                 "note; leave internal false.")
     if not transitions.may_comment(ticket.status, who):
         raise CommentNotAllowed(status=ticket.status)
 

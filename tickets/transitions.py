@@ -73,6 +73,9 @@ EDITABLE_STATUSES: dict[Party, frozenset[S]] = {
 }
 
 
+# The parties who read and write internal notes: never the client.
+STAFF = frozenset({Party.ADMIN, Party.ASSIGNED_DEVELOPER})
+
 # A ticket takes comments from any of its parties until it is over.
 NO_COMMENTS = frozenset({S.CLOSED, S.REJECTED})
 

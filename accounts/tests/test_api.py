@@ -62,6 +62,7 @@ def test_me_shows_the_documented_fields(api, settings):
         "first_name": user.first_name, "last_name": user.last_name,
         "role": "DEVELOPER", "whatsapp_number": "+201234567890",
         "whatsapp": {"verified_at": None, "opted_in_at": None, "opted_out_at": None, "code": code,
+                     "proof_required": False, "locked_until": None, "number_set_by": "staff",
                      "link": f"https://wa.me/15550001234?text=VERIFY%20{code}"},
     }
     # The same code until it is used; a new number gets a new one and loses any proof.

@@ -49,7 +49,7 @@ MATRIX = [
     ("post", "/api/tickets/{id}/comments/", S.REJECTED, {"body": "Any news?"},
      row(401, 409, 404, 404, 404, 409)),
     ("post", "/api/tickets/{id}/comments/", S.ASSIGNED, {"body": "Staff only", "internal": True},
-     row(401, 403, 404, 403, 404, 201)),
+     row(401, 403, 404, 201, 404, 201)),
     ("get", "/api/users/", None, None, row(401, 403, 403, 403, 403, 200)),
     ("get", "/api/auth/me/", None, None, row(401, 200, 200, 200, 200, 200)),
     ("patch", "/api/auth/me/", None, {"first_name": "Sam"}, row(401, 200, 200, 200, 200, 200)),
