@@ -22,12 +22,17 @@ def api():
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts():
-    """Throttle counts live in the cache; each test starts with none."""
+    """Throttle counts live in the cache (or, while it fails, in the process); each test starts
+    with none."""
     from django.core.cache import cache
 
+    from accounts.throttling import counts
+
     cache.clear()
+    counts.reset()
     yield
     cache.clear()
+    counts.reset()
 
 
 @pytest.fixture

@@ -268,11 +268,16 @@ NOTIFICATION_DELIVERY = config("NOTIFICATION_DELIVERY", default="inline").strip(
 # Redis for state every process must share: the login throttle's counts (Django's cache) and the
 # pace of sends to Meta. CACHE_URL is accepted as another name for it. Unset: per-process memory.
 REDIS_URL = config("REDIS_URL", default="") or config("CACHE_URL", default="")
+# Seconds to connect to Redis and to wait for an answer: a Redis that is down or silent costs a
+# login this long once (the throttle then counts per process), and /healthz at most this per check.
+REDIS_TIMEOUT = config("REDIS_TIMEOUT", default=0.5, cast=float)
 if REDIS_URL:
     # CACHE_KEY_PREFIX keeps installations that share one Redis apart.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                           "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="incident")}}
+                          "KEY_PREFIX": config("CACHE_KEY_PREFIX", default="incident"),
+                          "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT,
+                                      "socket_timeout": REDIS_TIMEOUT}}}
 # Meta's throughput per business number (80 messages a second unless Meta raised it), counted over
 # every worker on every host when REDIS_URL is set.
 WHATSAPP_MAX_MESSAGES_PER_SECOND = config("WHATSAPP_MAX_MESSAGES_PER_SECOND", default=80, cast=int)
