@@ -28,3 +28,17 @@ def test_seed_refuses_with_debug_off(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_seed_gives_back_a_demo_number_a_user_replaced_as_staffs(settings, api):
+    from accounts.models import NumberOrigin, UserProfile
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    client = get_user_model().objects.get(username="client")
+    api(client).patch("/api/auth/me/", {"whatsapp_number": "+201234567891"})
+    assert UserProfile.objects.get(user=client).whatsapp_number_origin == NumberOrigin.SELF
+    call_command("seed_demo")
+    profile = UserProfile.objects.get(user=client)
+    assert (profile.whatsapp_number, profile.whatsapp_number_origin) == (
+        "+201000000003", NumberOrigin.STAFF)

@@ -398,7 +398,7 @@ def collection() -> dict:
                 "/api/tickets/{{thirdTicketId}}/comments/", token="client",
                 body={"body": "Secret", "internal": True},
                 tests=[expect_status(403),
-                       'pm.test("says only admins may", function () {\n'
+                       'pm.test("says only staff may", function () {\n'
                        '    pm.expect(pm.response.json().detail).to.include("Only an admin");\n'
                        "});"],
             ),

@@ -7,7 +7,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from accounts.models import Role
+from accounts.models import NumberOrigin, Role
+from accounts.services import number_set
+
+STAFF = NumberOrigin.STAFF
 
 DEMO_USERS = (
     # username, password, role, WhatsApp number, first name, last name
@@ -37,9 +40,13 @@ class Command(BaseCommand):
                 user.is_staff = user.is_superuser = role == Role.ADMIN
                 user.set_password(password)
                 user.save()
-                user.profile.role = role
-                user.profile.whatsapp_number = number
-                user.profile.save()
+                profile = user.profile
+                profile.role = role
+                if profile.whatsapp_number != number or profile.whatsapp_number_origin != STAFF:
+                    # The operator's word for the demo numbers, as if typed in the admin.
+                    profile.whatsapp_number = number
+                    number_set(profile=profile, by=None, origin=STAFF)
+                profile.save()
 
         self.stdout.write("Demo users (DEBUG only; passwords are public):")
         for username, password, role, number, *_ in DEMO_USERS:
