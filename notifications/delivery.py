@@ -1,15 +1,22 @@
-"""Delivering notifications: one function of a set of ledger rows, which any process may run.
+"""Delivering notifications: one loop over ledger rows, which any process may run.
 
 claim (QUEUED → SENDING, one conditional update) → send them all at once, bounded in time →
 record each attempt the moment its answer is in → SENT, FAILED, SKIPPED or UNKNOWN, or QUEUED
-again for a later try. Only this (calling) thread touches the database; the pool's threads only
-send. Two processes never send the same row, and one that dies leaves rows that say so
-(deliver_pending_notifications turns an abandoned SENDING row into UNKNOWN).
+again for a later try → claim again. Two doors lead in:
+
+- `deliver(ids)`: a request (or an admin resend) sends its own rows, at once, within one deadline,
+  and nothing else: never another request's rows, never waiting behind them.
+- `drain()`: workers and the recovery pass claim the oldest due row of each destination, as many
+  as they have slots, and claim again as answers come, until nothing is due or the deadline
+  comes. One person's messages go out in the order they were written.
+
+Only the calling thread touches the database; the pool's threads only send. Two processes never
+send the same row, and one that dies leaves rows that say so (the recovery pass turns an abandoned
+SENDING row into UNKNOWN). Nothing here calls itself or hands work on one message at a time.
 """
 import logging
 import time
 import uuid
-from datetime import timedelta
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -18,6 +25,7 @@ from django.db import transaction
 from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
+from Incident import deferred
 from notifications import intents, pacing, template_state, templates
 from notifications.clients import get_whatsapp_client
 from notifications.clients.base import Failure, SendResult
@@ -32,8 +40,6 @@ S = NotificationStatus
 
 # Seconds the first answer of a burst waits for the others before they are all written.
 GATHER = 0.02
-# Seconds: a row put back for at most this long is handed to the workers again for its moment.
-HAND_BACK_WITHIN = 60
 # Events one process sends at once at full width (gunicorn's threads, plus the recovery pass).
 POOL_EVENTS = 4
 
@@ -74,73 +80,136 @@ def retry_backoff() -> tuple[float, ...]:
 
 
 def dispatch(ids: list[int], *, known: Iterable[NotificationLog] = ()) -> None:
-    """Have these notifications sent: here and now (NOTIFICATION_DELIVERY=inline), or by the
-    Celery workers (celery). Either way deliver() below does the sending."""
-    if not ids:
+    """Have these notifications sent: after the caller's own work when it deferred them (a
+    webhook, an admin bulk action), by the Celery workers (celery), or here and now (inline)."""
+    if not ids or deferred.defer(dispatch, list(ids)):
         return
     if settings.NOTIFICATION_DELIVERY == "celery":
-        from notifications.tasks import enqueue  # Celery is only loaded where it is used
-
-        enqueue(ids)
+        tell_workers(ids)
     else:
         deliver(ids, known=known)
 
 
+# The workers' task (notifications.tasks), sent by name: the sender needs no more of it.
+DRAIN_TASK = "notifications.tasks.deliver_notifications"
+
+
+def tell_workers(ids: list[int]) -> bool:
+    """Tell the workers there is work: a task per WHATSAPP_MAX_WORKERS rows, so that as many
+    workers drain as there is work for (each carries its ids for the log only). A broker that does
+    not answer never fails the ticket change that wrote them: they stay QUEUED, and the recovery
+    pass sends them."""
+    from kombu.utils.url import maybe_sanitize_url
+
+    from Incident.celery import app
+
+    size = settings.WHATSAPP_MAX_WORKERS
+    for start in range(0, len(ids), size):
+        try:
+            app.send_task(DRAIN_TASK, args=(list(ids[start:start + size]),), retry=False)
+        except Exception as exc:  # kombu's OperationalError, redis' errors, a bad URL
+            logger.warning(
+                "Could not hand %d notification(s) to the Celery broker at %s (%s: %s); they stay "
+                "QUEUED and the recovery pass (Celery beat, or deliver_pending_notifications) "
+                "sends them.", len(ids) - start, maybe_sanitize_url(app.conf.broker_url),
+                type(exc).__name__, exc)
+            return False
+    return True
+
+
 def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
             sleep: Callable[[float], None] = time.sleep) -> Iterable[NotificationLog]:
-    """Send the due QUEUED notifications among `ids` that this call manages to claim.
+    """Send the due QUEUED notifications among `ids` (the caller's own) that this call manages to
+    claim, all at once, email fallbacks included, within one time_bound().
 
     `known`: rows the caller has in hand, just written (the intents), so claiming them need not
-    read them back. Returns within time_bound() whatever Graph does. Rows another process holds
-    are left to it.
+    read them back. Rows another process holds are left to it; no other row is touched.
     """
+    deadline = time.monotonic() + time_bound()
     jobs = _claim(list(ids), {row.pk: row for row in known})
     if not jobs:
         return NotificationLog.objects.none()
-    # Messages to the same people that waited for these (see _claim) may go once these are
-    # settled: workers hand them on as each answer comes in, so one person's next message is on
-    # its way while this call still waits for others; inline, this call sends them at its end.
-    on_workers = settings.NOTIFICATION_DELIVERY == "celery"
-    follow = (lambda done: dispatch(_next_in_line(done))) if on_workers else None
-    settled = _send_all(jobs, sleep, follow)
+    settled = _send_all(jobs, sleep, deadline)
     fallbacks = _email_fallbacks(settled)
     if fallbacks:
-        _send_all(_claim(fallbacks), sleep)
-    if on_workers:
-        _hand_back([job for job, next_step in settled if next_step == Next.RETRY_LATER])
-    else:
-        dispatch(_next_in_line(jobs))
+        _send_all(_claim(fallbacks), sleep, deadline)
     # Lazy: the request path never reads it back; admin messages and tests do.
     return (NotificationLog.objects.filter(pk__in=[j.row.pk for j in jobs] + fallbacks)
             .select_related("recipient").order_by("pk"))
 
 
-def _hand_back(jobs: list[Job]) -> None:
-    """On workers, rows put back for a short wait (the number's pace, a 130429 pause) go to the
-    broker again for that moment, a second late so that they are due when it comes. Longer waits
-    are left to the recovery pass, which runs every minute anyway."""
-    now = timezone.now()
-    due = dict(NotificationLog.objects.filter(
-        pk__in=[job.row.pk for job in jobs], status=S.QUEUED,
-        next_attempt_at__lte=now + timedelta(seconds=HAND_BACK_WITHIN),
-    ).values_list("pk", "next_attempt_at"))
-    if due:
-        from notifications.tasks import enqueue
+def drain(*, sleep: Callable[[float], None] = time.sleep, bound: float | None = None,
+          limit: int | None = None) -> list[NotificationLog]:
+    """The loop of workers and the recovery pass: claim the oldest due row of each destination,
+    as many as there are free slots, send, settle each answer as it comes and claim again, until
+    nothing is due, `limit` rows were claimed, or `bound` seconds (time_bound()) have passed.
+    A row put back for a moment (the number's pace) is waited for while the bound allows.
+    Returns every row it settled."""
+    deadline = time.monotonic() + (time_bound() if bound is None else bound)
+    claimed: list[int] = []
 
-        wait = max(due.values()) - now
-        enqueue(sorted(due), countdown=wait.total_seconds() + 1)
+    def more(slots: int) -> list[Job]:
+        room = slots if limit is None else min(slots, limit - len(claimed))
+        if room <= 0 or deadline - time.monotonic() < one_send():
+            return []  # a row claimed now could not be sent in time: leave it QUEUED
+        jobs = _claim_due(room)
+        claimed.extend(job.row.pk for job in jobs)
+        return jobs
+
+    waited = False
+    while True:
+        settled = _send_all([], sleep, deadline, more)
+        fallbacks = _email_fallbacks(settled)
+        if fallbacks:
+            claimed.extend(fallbacks)
+            _send_all(_claim(fallbacks), sleep, deadline)
+        if limit is not None and len(claimed) >= limit or (waited and not settled):
+            break  # done, or what it waited for went to another process
+        waited = _wait_for_due(deadline, sleep)
+        if not waited:
+            break
+    return list(NotificationLog.objects.filter(pk__in=claimed).select_related("recipient")
+                .order_by("pk"))
+
+
+def _wait_for_due(deadline: float, sleep) -> bool:
+    """Sleep until the next QUEUED row is due, if that leaves time to send it; False when none
+    is, none in time, or one is due already and still unclaimed (another process's, or held
+    behind an earlier one)."""
+    soon = (NotificationLog.objects.filter(status=S.QUEUED)
+            .aggregate(first=Min("next_attempt_at"))["first"])
+    if soon is None:
+        return False
+    wait = (soon - timezone.now()).total_seconds()
+    if wait <= 0 or time.monotonic() + wait + one_send() > deadline:
+        return False
+    sleep(wait)
+    return True
 
 
 def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> list[Job]:
-    """QUEUED → SENDING under a claim of our own, at once."""
-    token, now = uuid.uuid4().hex, timezone.now()
+    """These rows, QUEUED → SENDING under a claim of our own, at once: those due and free."""
+    now = timezone.now()
+    free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now).order_by("pk"))
+    return _take(free, known if known and set(ids) <= set(known) else None, now)
+
+
+def _claim_due(slots: int) -> list[Job]:
+    """Up to `slots` due rows, each the oldest unsettled one of its destination."""
+    now = timezone.now()
+    free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=S.QUEUED, next_attempt_at__lte=now)
+            .exclude(Exists(_earlier_unsettled(now))).order_by("next_attempt_at", "pk")[:slots])
+    return _take(free, None, now)
+
+
+def _take(free, known: dict[int, NotificationLog] | None, now) -> list[Job]:
+    token = uuid.uuid4().hex
     with transaction.atomic():
         # Rows another claimer holds are skipped, not waited for: waiting on each other's rows
         # in different orders is how concurrent claimers deadlock.
-        free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
-                .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now)
-                .exclude(Exists(_earlier_unsettled(now))).order_by("pk"))
-        if known and set(ids) <= set(known):
+        if known is not None:
             rows = [known[pk] for pk in free.values_list("pk", flat=True)]
         else:
             rows = list(free.select_related("recipient"))
@@ -153,45 +222,35 @@ def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> l
 
 
 def _earlier_unsettled(now):
-    """An older notification to the same number or address, sending or due. One person's
-    messages go out in the order they were written: a row waits while an older one to the same
-    destination is on its way, and whoever settles that one sends it next. One waiting out a
-    retry delay holds nothing back."""
+    """An older notification to the same number or address, sending or due. On the drain, one
+    person's messages go out in the order they were written: a row waits while an older one to
+    the same destination is on its way. One waiting out a retry delay holds nothing back."""
     return NotificationLog.objects.filter(
         Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=now),
         channel=OuterRef("channel"), to=OuterRef("to"), pk__lt=OuterRef("pk")).exclude(to="")
 
 
-def _next_in_line(jobs: list[Job]) -> list[int]:
-    """For each destination just sent to, its oldest due QUEUED notification that was waiting."""
-    sent_to = [job.row for job in jobs if job.row.to]
-    if not sent_to:
-        return []
-    # Numbers and addresses never look alike, so matching each set is matching the pairs: one
-    # short scan of the unsettled-rows index, not an OR per destination.
-    # Not the rows just tried: one that is QUEUED again waits for its own next pass.
-    return list(NotificationLog.objects.filter(
-        channel__in={row.channel for row in sent_to}, to__in={row.to for row in sent_to},
-        status=S.QUEUED, next_attempt_at__lte=timezone.now(),
-    ).exclude(pk__in=[job.row.pk for job in jobs]).values("channel", "to")
-        .annotate(first=Min("pk")).values_list("first", flat=True))
-
-
-def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
-    """Send every job at once; record answers as they come; stop waiting at the time bound."""
+def _send_all(jobs: list[Job], sleep, deadline: float,
+              more: Callable[[int], list[Job]] | None = None) -> list[tuple[Job, Next]]:
+    """Send every job at once, and with `more` whatever it claims as slots free up; record answers
+    as they come; stop waiting at the deadline."""
     # A template known not to be approved is not sent (one query, only for template messages).
-    blocked = template_state.blocked() if any(
-        job.row.message_type == MessageType.TEMPLATE for job in jobs) else {}
-    senders = (get_whatsapp_client(), EmailSender(), blocked)
-    deadline = time.monotonic() + time_bound()
+    senders = [get_whatsapp_client(), EmailSender(), None]
     backoffs = retry_backoff()
     settled: list[tuple[Job, Next]] = []
     pool, waiting = _pool(), list(reversed(jobs))
     running: dict[Future, Job] = {}
 
     def top_up() -> None:  # at most WHATSAPP_MAX_WORKERS of this call's sends at once
-        while waiting and len(running) < settings.WHATSAPP_MAX_WORKERS:
+        while len(running) < settings.WHATSAPP_MAX_WORKERS:
+            if not waiting and more is not None:
+                waiting.extend(reversed(more(settings.WHATSAPP_MAX_WORKERS - len(running))))
+            if not waiting:
+                return
             job = waiting.pop()
+            if job.row.message_type == MessageType.TEMPLATE and senders[2] is None:
+                # A template known not to be approved is not sent (one query, only when needed).
+                senders[2] = template_state.blocked()
             running[pool.submit(_send, job.row, senders, deadline, 0.0, sleep)] = job
 
     top_up()
@@ -224,8 +283,6 @@ def _send_all(jobs: list[Job], sleep, follow=None) -> list[tuple[Job, Next]]:
             # What came in together is written together: one transaction, whatever the count.
             record(outcomes, retries)
             settled += [(o.job, o.next_step) for o in outcomes]
-            if follow is not None and outcomes:
-                follow([o.job for o in outcomes])
             for job, _, backoff in retries:
                 running[pool.submit(_send, job.row, senders, deadline, backoff, sleep)] = job
             top_up()
@@ -262,6 +319,7 @@ def _fits(backoff: float, deadline: float) -> bool:
 def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep) -> SendResult:
     """One try (in a pool thread): never raises, never touches the database."""
     whatsapp, email, blocked = senders
+    blocked = blocked or {}
     if backoff:
         sleep(backoff)
     if time.monotonic() >= deadline:

@@ -134,15 +134,19 @@ def _fresh_message(row: NotificationLog, now) -> dict:
 @dataclass(frozen=True)
 class Recovery:
     abandoned: int  # SENDING rows past the lease, now UNKNOWN
-    delivered: list[NotificationLog]  # the due QUEUED rows this pass sent (or tried)
-    handed_over: int = 0  # the due QUEUED rows given to the Celery workers instead
+    delivered: list[NotificationLog]  # every row this pass sent (or tried) and settled
+    handed_over: int = 0  # the due QUEUED rows the Celery workers were told of instead
+
+
+# Seconds one recovery pass may spend sending: it runs every minute, and the next one goes on.
+PASS_BOUND = 45.0
 
 
 def recover(*, lease: timedelta = LEASE, batch: int = 500,
             sleep: Callable[[float], None] = time.sleep) -> Recovery:
     """One recovery pass: abandoned sends become UNKNOWN (never resent blindly), due QUEUED rows
-    are sent, here or (NOTIFICATION_DELIVERY=celery) by the workers. Safe to run from several
-    hosts at once: every step is a conditional update."""
+    are sent, here (at most `batch` of them, within PASS_BOUND) or (NOTIFICATION_DELIVERY=celery)
+    by the workers. Safe to run from several hosts at once: every step is a conditional update."""
     now = timezone.now()
     stale = Q(status=S.SENDING, claimed_at__lt=now - lease)
     with transaction.atomic():
@@ -161,9 +165,9 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     # The running counts (the insights page's, the ticket list's): this pass runs every minute.
     tally.fold()
     ticket_counts.fold()
-    due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
-               .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
     if settings.NOTIFICATION_DELIVERY == "celery":
-        delivery.dispatch(due)  # in event-sized tasks, so that every worker takes a share
+        due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
+                   .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])
+        delivery.dispatch(due)  # tasks that say "there is work": each worker drains
         return Recovery(abandoned, [], len(due))
-    return Recovery(abandoned, list(delivery.deliver(due, sleep=sleep)))
+    return Recovery(abandoned, delivery.drain(sleep=sleep, bound=PASS_BOUND, limit=batch))

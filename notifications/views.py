@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
 from accounts.permissions import IsAdminRole
+from Incident import deferred
 from Incident.schema import errors
 from notifications import inbound, template_state, webhooks
 from notifications.filters import NotificationLogFilter
@@ -90,10 +91,28 @@ class WhatsAppWebhookView(View):
         except (ValueError, UnicodeDecodeError, RecursionError):
             return JsonResponse({"detail": "Malformed JSON."}, status=400)
         statuses, messages = webhooks.parse(payload)
-        webhooks.apply_statuses(statuses)
-        webhooks.apply_inbound(messages)
-        inbound.handle(messages)  # what people wrote: comments, button taps, STOP and START
-        for field, value in webhooks.template_changes(payload):
-            template_state.apply_webhook(field, value)
+        # Nothing waits on Graph before Meta has its answer: the messages this causes (answers,
+        # ticket notifications) are held back and sent once the response is handed over.
+        with deferred.deferring() as held:
+            webhooks.apply_statuses(statuses)
+            webhooks.apply_inbound(messages)
+            inbound.handle(messages)  # what people wrote: comments, button taps, STOP and START
+            for field, value in webhooks.template_changes(payload):
+                template_state.apply_webhook(field, value)
         # Exactly 200 for everything accepted, known or not: anything else is redelivered.
-        return HttpResponse("OK", content_type="text/plain")
+        return ThenSend(held, "OK", content_type="text/plain")
+
+
+class ThenSend(HttpResponse):
+    """A response that runs its held-back work when the server closes it, after sending it."""
+
+    def __init__(self, held: deferred.Deferred, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.held = held
+
+    def close(self) -> None:
+        super().close()
+        try:
+            self.held.run()
+        except Exception:  # the rows stay QUEUED: the recovery pass sends them
+            logger.exception("Could not send what a webhook caused; the recovery pass will")

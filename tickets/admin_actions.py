@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
 
 from accounts.models import Role
+from Incident import deferred
 from Incident.errors import ApplicationError
 from tickets import services
 from tickets.models import Source
@@ -27,14 +28,18 @@ class RejectForm(forms.Form):
 
 
 def _each(modeladmin, request, queryset, done_prefix: str, do) -> None:
-    """`do(ticket)` for each selected ticket; one message for those done, one per refusal."""
+    """`do(ticket)` for each selected ticket, each committed on its own; then every ticket's
+    notifications go out together, within one time bound (not one per ticket). One message for
+    those done, one per refusal."""
     done, refused = [], []
-    for ticket in queryset.order_by("pk"):
-        try:
-            do(ticket)
-            done.append(f"#{ticket.pk}")
-        except ApplicationError as exc:
-            refused.append(f"#{ticket.pk}: {exc.detail}")
+    with deferred.deferring() as held:
+        for ticket in queryset.order_by("pk"):
+            try:
+                do(ticket)
+                done.append(f"#{ticket.pk}")
+            except ApplicationError as exc:
+                refused.append(f"#{ticket.pk}: {exc.detail}")
+    held.run()
     if done:
         modeladmin.message_user(request, f"{done_prefix} {', '.join(done)}.", messages.SUCCESS)
     for line in refused:

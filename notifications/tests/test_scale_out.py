@@ -30,25 +30,21 @@ def celery_mode(settings):
 def handed(monkeypatch) -> list[list[int]]:
     """What was handed to the broker, instead of a broker."""
     sent: list[list[int]] = []
-    monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
-                        lambda args, **options: sent.append(list(args[0])))
+
+    def send_task(name, args=(), kwargs=None, **options):
+        assert name == tasks.deliver_notifications.name
+        assert "countdown" not in options and "eta" not in options  # time is the row's due time
+        sent.append(list(args[0]))
+
+    monkeypatch.setattr(celery_app, "send_task", send_task)
     return sent
 
 
 @pytest.fixture
-def countdowns(monkeypatch) -> list[tuple[list[int], float | None]]:
-    """What was handed to the broker, with the moment it asked for."""
-    sent: list[tuple[list[int], float | None]] = []
-    monkeypatch.setattr(tasks.deliver_notifications, "apply_async",
-                        lambda args, **options: sent.append((list(args[0]), options["countdown"])))
-    return sent
-
-
-@pytest.fixture
-def eager():
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = False
+def worker(monkeypatch):
+    """The broker hands each task to a worker at once, in this process."""
+    monkeypatch.setattr(celery_app, "send_task", lambda name, args=(), kwargs=None, **options:
+                        celery_app.tasks[name](*args, **(kwargs or {})))
 
 
 class FakePacer:
@@ -109,19 +105,21 @@ def test_a_large_event_goes_to_the_workers_in_tasks_of_at_most_max_workers_rows(
     assert sum(handed, []) == ids and sender.calls == []
 
 
-def test_on_workers_a_row_put_back_for_the_pace_is_handed_back_for_its_moment(
-        cast, ticket_in, sender, pacer, sleeps, celery_mode, countdowns):
+def test_on_workers_a_row_put_back_for_the_pace_waits_as_a_row_and_the_drain_sends_it(
+        cast, ticket_in, sender, pacer, celery_mode, handed):
     pacer.answers = [(60.0, True)]  # no room in the time bound: put back for the pause
-    [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
-                             sleep=sleeps.append)
-    assert row.status == S.QUEUED and sender.calls == []
-    [(ids, countdown)] = countdowns
-    wait = (row.next_attempt_at - timezone.now()).total_seconds()
-    assert ids == [row.pk] and wait < countdown <= wait + 1.5  # due by the time it runs
+    pk = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk
+
+    def time_passes(seconds: float) -> None:  # instead of sleeping: the row comes due
+        NotificationLog.objects.filter(pk=pk).update(next_attempt_at=timezone.now())
+
+    [row] = delivery.drain(sleep=time_passes)
+    assert row.status == S.SENT and len(sender.calls) == 1 and row.attempt_count == 2
+    assert handed == []  # waited for as a row with a due time, never handed back with a countdown
 
 
 def test_on_workers_a_long_wait_is_left_to_the_recovery_pass(
-        cast, ticket_in, sender, celery_mode, countdowns):
+        cast, ticket_in, sender, celery_mode, handed):
     sender.results[cast.admin.profile.whatsapp_number] = SendResult(
         status=S.FAILED, http_status=503, error_code="131016", temporary=True,
         failure=Failure.PROVIDER_ERROR, error_message="Service unavailable")
@@ -129,11 +127,11 @@ def test_on_workers_a_long_wait_is_left_to_the_recovery_pass(
     NotificationLog.objects.filter(pk=pk).update(attempt_count=1)  # its second try: 2 min away
     [row] = delivery.deliver([pk], sleep=lambda seconds: None)
     assert row.status == S.QUEUED and row.next_attempt_at > timezone.now() + timedelta(seconds=60)
-    assert countdowns == []
+    assert handed == []
 
 
 def test_a_task_runs_the_same_delivery_and_a_second_run_sends_nothing_more(
-        api, cast, sender, celery_mode, eager, django_capture_on_commit_callbacks):
+        api, cast, sender, celery_mode, worker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         ticket_id = create(api, cast)
     [row] = NotificationLog.objects.filter(ticket_id=ticket_id)
@@ -188,29 +186,50 @@ def test_the_recovery_pass_in_celery_mode_hands_due_rows_over_in_event_sized_tas
 # --- One person's messages, in order ---------------------------------------------------------------
 
 
-def test_a_persons_later_message_waits_for_the_earlier_one_then_follows_it(cast, ticket_in, sender):
+def test_a_request_sends_its_own_rows_and_never_waits_behind_anothers(cast, ticket_in, sender):
     ticket = ticket_in(TicketStatus.NEW)
-    first = NotificationLog.objects.get(ticket=ticket)  # to the admin, not sent yet
+    first = NotificationLog.objects.get(ticket=ticket)  # to the admin, another request's, QUEUED
     second_ticket = ticket_services.ticket_create(
         client=cast.client, title="Second", description="d", project_name="p",
         priority="LOW", category="BUG")
     second = NotificationLog.objects.get(ticket=second_ticket)
     assert (first.to, first.pk) == (second.to, second.pk - 1)
 
-    services.deliver_event(second.ticket_event_id)  # the later event's process comes first
-    assert NotificationLog.objects.get(pk=second.pk).status == S.QUEUED and sender.calls == []
-
-    services.deliver_event(first.ticket_event_id)  # the earlier one goes, then the later
-    assert [call.callback_data for call in sender.calls] == [first.callback_id, second.callback_id]
-    assert set(NotificationLog.objects.values_list("status", flat=True)) == {S.SENT}
+    services.deliver_event(second.ticket_event_id)  # the later request sends its own, at once
+    assert [call.callback_data for call in sender.calls] == [second.callback_id]
+    assert NotificationLog.objects.get(pk=first.pk).status == S.QUEUED  # not its work
 
 
-def test_in_celery_mode_the_next_in_line_goes_to_the_workers(
-        cast, ticket_in, sender, celery_mode, handed):
+def test_the_drain_sends_one_persons_messages_in_the_order_they_were_written(
+        cast, ticket_in, sender):
+    rows = [NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)) for _ in range(3)]
+    done = delivery.drain(sleep=lambda seconds: None)
+    assert [row.pk for row in done] == [row.pk for row in rows]
+    assert [call.callback_data for call in sender.calls] == [row.callback_id for row in rows]
+    assert {row.status for row in done} == {S.SENT}
+
+
+def test_a_worker_task_drains_whatever_is_due(cast, ticket_in, sender, celery_mode):
     first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
     second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
-    delivery.deliver([first.pk])
-    assert handed == [[second.pk]] and len(sender.calls) == 1
+    tasks.deliver_notifications([first.pk])  # a task only says there is work
+    assert [call.callback_data for call in sender.calls] == [first.callback_id, second.callback_id]
+
+
+def test_the_recovery_pass_sends_600_rows_for_one_number_and_counts_each(
+        cast, ticket_in, sender, capsys):
+    ticket = ticket_in(TicketStatus.NEW)
+    [row] = NotificationLog.objects.filter(ticket=ticket)
+    base = {f.attname: getattr(row, f.attname) for f in NotificationLog._meta.concrete_fields
+            if f.attname not in ("id", "callback_id", "ticket_event_id")}
+    NotificationLog.objects.bulk_create(
+        [NotificationLog(**base, callback_id=f"cb{n}") for n in range(599)])
+    call_command("deliver_pending_notifications", "--batch", "250")
+    assert "0 abandoned send(s) marked UNKNOWN; 250 due notification(s) sent: 250 SENT." in (
+        capsys.readouterr().out)
+    call_command("deliver_pending_notifications", "--batch", "500")
+    assert "350 due notification(s) sent: 350 SENT." in capsys.readouterr().out
+    assert NotificationLog.objects.filter(status=S.SENT).count() == 600 == len(sender.calls)
 
 
 def test_a_message_waiting_out_a_retry_holds_nothing_back(cast, ticket_in, sender):

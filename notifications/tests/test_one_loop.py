@@ -1,0 +1,82 @@
+"""Each door does only its own work: the webhook answers Meta before any message it caused goes
+to Graph, and an admin bulk action commits every ticket, then sends all their notifications
+together in one call (one time bound), not one per ticket. Real commits: these run on-commit hooks
+as production does."""
+import json
+
+import pytest
+
+from Incident import deferred
+from notifications import delivery
+from notifications.models import NotificationLog, NotificationStatus
+from notifications.tests.test_inbound import notified, tap
+from notifications.tests.test_webhooks import envelope, post
+from notifications.views import ThenSend
+from tickets.models import TicketEventType, TicketStatus
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def deliveries(monkeypatch) -> list[list[int]]:
+    """The ids each inline delivery was given, in order."""
+    calls: list[list[int]] = []
+    real = delivery.deliver
+
+    def spy(ids, **kwargs):
+        calls.append(sorted(ids))
+        return real(ids, **kwargs)
+
+    monkeypatch.setattr(delivery, "deliver", spy)
+    return calls
+
+
+def test_the_webhook_answers_before_any_graph_call(client, cast, ticket_in, sender, monkeypatch):
+    ticket = ticket_in(TicketStatus.FINISHED)  # its notifications went out as each change committed
+    close, seen_at_close, before = ThenSend.close, [], len(sender.calls)
+
+    def closing(response):  # what Graph had been asked when the server closed the response
+        seen_at_close.append(len(sender.calls))
+        close(response)
+
+    monkeypatch.setattr(ThenSend, "close", closing)
+    close_button, _ = notified(ticket, TicketEventType.WORK_FINISHED, cast.client).buttons
+    response = post(client, json.dumps(envelope(messages=[tap(cast.client, close_button[0])]))
+                    .encode())
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.CLOSED  # acted on in the webhook's own transaction
+    assert seen_at_close == [before]  # nothing had gone to Graph when Meta got its answer
+    # Then the answer and the developer's "ticket closed" went out, after the response.
+    sent_to = {call.to for call in sender.calls[before:]}
+    assert {cast.client.profile.whatsapp_number, cast.developer.profile.whatsapp_number} <= sent_to
+
+
+def test_an_admin_bulk_action_sends_every_tickets_rows_in_one_call(
+        client, cast, ticket_in, sender, deliveries):
+    tickets = [ticket_in(TicketStatus.NEW) for _ in range(3)]
+    deliveries.clear()  # the tickets' creation
+    cast.admin.is_staff = cast.admin.is_superuser = True
+    cast.admin.set_password("pw")
+    cast.admin.save()
+    client.login(username="admin", password="pw")
+    client.post("/admin/tickets/ticket/", {"action": "open_tickets",
+                                           "_selected_action": [t.pk for t in tickets]})
+    opened = sorted(NotificationLog.objects.filter(event=TicketEventType.TICKET_OPENED)
+                    .values_list("pk", flat=True))
+    assert len(opened) == 3 and deliveries == [opened]
+    assert {row.status for row in NotificationLog.objects.filter(pk__in=opened)} == {
+        NotificationStatus.SENT}
+
+
+def test_outside_a_deferring_scope_work_runs_at_once_and_nested_scopes_gather_in_the_outer():
+    ran = []
+    assert deferred.defer(ran.extend, [1]) is False and ran == []
+    with deferred.deferring() as outer:
+        assert deferred.defer(ran.extend, [1])
+        with deferred.deferring() as inner:
+            assert deferred.defer(ran.extend, [2])
+        inner.run()
+        assert ran == []
+    outer.run()
+    assert ran == [1, 2]
