@@ -216,6 +216,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                                                     timezone.localdate()),
             "failures": failures,
             "queue": insights.queue(now),
+            "held": insights.held_reports(now),
             **self._billable(request, now),
             "delivery_mode": settings.NOTIFICATION_DELIVERY,
             "bars": insights.chart_bars(days, width=width, height=height),

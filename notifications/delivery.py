@@ -26,7 +26,7 @@ from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from Incident import deferred
-from notifications import intents, pacing, template_state, templates
+from notifications import intents, pacing, template_state, templates, webhooks
 from notifications.clients import get_whatsapp_client
 from notifications.clients.base import Failure, SendResult
 from notifications.clients.email import EmailSender
@@ -282,6 +282,8 @@ def _send_all(jobs: list[Job], sleep, deadline: float,
                 outcomes.append(outcome(job, result, next_step))
             # What came in together is written together: one transaction, whatever the count.
             record(outcomes, retries)
+            # Reports Meta sent before these answers were in, by message id alone.
+            webhooks.apply_held([o.wamid for o in outcomes if o.wamid])
             settled += [(o.job, o.next_step) for o in outcomes]
             for job, _, backoff in retries:
                 running[pool.submit(_send, job.row, senders, deadline, backoff, sleep)] = job

@@ -9,7 +9,8 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from notifications import graph_errors, tally
-from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
+from notifications.models import (Channel, DeliveryStatus, HeldStatus, NotificationLog,
+                                  NotificationStatus)
 
 WINDOWS = (("Last 24 hours", timedelta(hours=24)), ("Last 7 days", timedelta(days=7)),
            ("Last 30 days", timedelta(days=30)))
@@ -61,6 +62,19 @@ def queue(now: datetime) -> Queue:
     oldest = figures["oldest"]
     return Queue(queued=figures["queued"], due=figures["due"], sending=figures["sending"],
                  oldest_due_seconds=(now - oldest).total_seconds() if oldest else 0.0)
+
+
+@dataclass(frozen=True)
+class Held:
+    waiting: int  # delivery reports waiting for their message's send to record its id
+    given_up: int  # of the last 30 days: reports no send ever claimed (dropped after a day)
+
+
+def held_reports(now: datetime) -> Held:
+    figures = HeldStatus.objects.aggregate(
+        waiting=Count("pk", filter=Q(given_up_at__isnull=True)),
+        given_up=Count("pk", filter=Q(given_up_at__gte=now - timedelta(days=30))))
+    return Held(figures["waiting"], figures["given_up"])
 
 
 def delivery_reports_on() -> bool:

@@ -224,6 +224,21 @@ class ReceivedMessage(models.Model):
         return f"{self.kind} from {self.user_id}"
 
 
+class HeldStatus(models.Model):
+    """A delivery report whose message id matches no notification yet: Meta may report a message
+    before the send's own answer has been recorded. Applied once a send records that id (or by the
+    recovery pass); given up after a day, and counted on the insights page."""
+
+    wamid = models.CharField("message id", max_length=WAMID_LENGTH, db_index=True)
+    report = models.JSONField(help_text="The status as the webhook read it.")
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    given_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "delivery report held"
+        verbose_name_plural = "delivery reports held"
+
+
 class Question(models.Model):
     """A question the product asked someone on WhatsApp and waits for them to answer: the reason
     for a Reject they tapped. One at a time per person; answered only by a message that quotes

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
-from notifications import delivery, intents, tally, templates
+from notifications import delivery, intents, tally, templates, webhooks
 from notifications.models import (
     ARRIVED,
     FREE_TEXT,
@@ -165,6 +165,9 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     # The running counts (the insights page's, the ticket list's): this pass runs every minute.
     tally.fold()
     ticket_counts.fold()
+    # Reports held for a message whose answer was recorded meanwhile, and the ones too old.
+    webhooks.apply_held()
+    webhooks.give_up_held(now)
     if settings.NOTIFICATION_DELIVERY == "celery":
         due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                    .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])

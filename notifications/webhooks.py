@@ -8,16 +8,17 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone as dt_timezone
+from datetime import datetime, timedelta, timezone as dt_timezone
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import UserProfile
 from accounts.services import identities_forget_elsewhere
 from notifications import graph_errors
 from notifications.outcomes import sql_cast
-from notifications.models import WAMID_LENGTH, DeliveryStatus, NotificationLog, NotificationStatus
+from notifications.models import (WAMID_LENGTH, DeliveryStatus, HeldStatus, NotificationLog,
+                                  NotificationStatus)
 
 logger = logging.getLogger(__name__)
 
@@ -150,8 +151,9 @@ def _str(value: object) -> str:
 
 
 @transaction.atomic
-def apply_statuses(updates: list[StatusUpdate]) -> int:
-    """Apply status updates to their log rows; returns how many rows changed."""
+def apply_statuses(updates: list[StatusUpdate], *, hold: bool = True) -> int:
+    """Apply status updates to their log rows; returns how many rows changed. A report whose
+    message id matches no row yet is held (HeldStatus) until a send records that id."""
     if not updates:
         return 0
     callback_ids = {u.callback_id for u in updates if u.callback_id}
@@ -170,17 +172,64 @@ def apply_statuses(updates: list[StatusUpdate]) -> int:
 
     changed: dict[int, NotificationLog] = {}
     fields: set[str] = set()
+    unknown = []
     for update in updates:
         row = by_callback.get(update.callback_id) if update.callback_id else None
         if row is None:
             same_id = by_message.get(update.message_id, [])
-            row = same_id[0] if len(same_id) == 1 else None  # unknown or ambiguous: ignore
+            row = same_id[0] if len(same_id) == 1 else None  # ambiguous: ignore
+            if not same_id and update.message_id:
+                unknown.append(update)
         if row is not None and (moved := _apply(row, update)):
             changed[row.pk] = row
             fields |= moved
     if changed:
         _update(list(changed.values()), sorted(fields))
+    if unknown and hold:
+        HeldStatus.objects.bulk_create([HeldStatus(wamid=u.message_id[:WAMID_LENGTH],
+                                                   report=_as_json(u)) for u in unknown])
     return len(changed)
+
+
+# A held report no send has claimed in this long is given up (and counted).
+HOLD_FOR = timedelta(days=1)
+FORGET_AFTER = timedelta(days=30)
+
+
+def apply_held(wamids: list[str] | None = None) -> int:
+    """Apply the held reports whose message is now known: those of `wamids` (a send just recorded
+    them), or all of them (the recovery pass's sweep). Returns how many were applied."""
+    held = HeldStatus.objects.filter(given_up_at__isnull=True)
+    if wamids is not None:
+        held = held.filter(wamid__in=wamids)
+        if not held.exists():  # the usual case, on the send's hot path: one short query
+            return 0
+    with transaction.atomic():
+        rows = list(held.select_for_update(skip_locked=True).filter(Exists(
+            NotificationLog.objects.filter(provider_message_id=OuterRef("wamid")))).order_by("pk"))
+        if rows:
+            apply_statuses([_from_json(row.report) for row in rows], hold=False)
+            HeldStatus.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    return len(rows)
+
+
+def give_up_held(now: datetime) -> int:
+    """Held reports older than HOLD_FOR are given up (the insights page counts them); given-up
+    ones are forgotten after FORGET_AFTER. Returns how many were given up now."""
+    HeldStatus.objects.filter(given_up_at__lt=now - FORGET_AFTER).delete()
+    return HeldStatus.objects.filter(given_up_at__isnull=True,
+                                     received_at__lt=now - HOLD_FOR).update(given_up_at=now)
+
+
+def _as_json(update: StatusUpdate) -> dict:
+    return {**update.__dict__, "at": update.at.isoformat(),
+            "pricing": list(update.pricing) if update.pricing is not None else None}
+
+
+def _from_json(report: dict) -> StatusUpdate:
+    pricing = report.get("pricing")
+    return StatusUpdate(**{**report, "at": datetime.fromisoformat(report["at"]),
+                           "pricing": tuple(pricing) if pricing is not None else None})
 
 
 def _update(rows: list[NotificationLog], names: list[str]) -> None:
