@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from notifications import graph_versions, insights, services
+from notifications import graph_errors, graph_versions, insights, services
 from notifications.models import (
     DeliveryAttempt,
     NotificationInsights,
@@ -113,14 +113,26 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def _resend(self, request, queryset, *, include_uncertain: bool) -> None:
         chosen = queryset.count()
         candidates = list(queryset.filter(services.resendable(include_uncertain=include_uncertain)))
+        final = sorted({row.error_code for row in candidates
+                        if row.error_code in graph_errors.FINAL_CODES})
         rows = services.resend(candidates, include_uncertain=include_uncertain)
         sent = sum(row.status == NotificationStatus.SENT for row in rows)
+        queued = sum(row.status == NotificationStatus.QUEUED for row in rows)
+        handed = f", {queued} handed to the workers" if settings.NOTIFICATION_DELIVERY == "celery" \
+            else ""
         self.message_user(
             request,
-            f"Resent {len(rows)} notification(s): {sent} sent, {len(rows) - sent} not sent "
+            f"Resent {len(rows)} notification(s): {sent} sent{handed}, "
+            f"{len(rows) - sent - (queued if handed else 0)} not sent "
             "(see each row's status and attempts).",
             messages.SUCCESS if rows else messages.WARNING,
         )
+        if final:
+            self.message_user(
+                request,
+                "Left out the notifications that failed with a code no resend can cure ("
+                + ", ".join(final) + "); resend_failed_notifications --error-code CODE sends "
+                "them anyway.", messages.WARNING)
         if chosen - len(rows):
             allowed = "FAILED, SKIPPED or UNKNOWN" if include_uncertain else "FAILED or SKIPPED"
             self.message_user(

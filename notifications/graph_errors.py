@@ -157,12 +157,18 @@ def lookup(code: int | None) -> GraphError | None:
     return GRAPH_ERRORS.get(code) or (_PERMISSIONS if 200 <= code <= 299 else None)
 
 
+# A gateway answering these may have passed the request on to Graph before giving up waiting.
+MAY_HAVE_PASSED = (502, 504)
+
+
 def retry_class(code: int | None, http_status: int | None = None) -> Retry:
-    """The code's class; a code not in the table is retried now only when the answer was a 5xx
-    (Meta's side), otherwise a person has to look."""
+    """The code's class; without a known code, a 502 or 504 may have gone out (UNKNOWN), another
+    5xx (Meta's side, nothing accepted) is retried now, anything else needs a person."""
     info = lookup(code)
     if info is not None:
         return info.retry
+    if http_status in MAY_HAVE_PASSED:
+        return Retry.UNKNOWN
     return Retry.NOW if (http_status or 0) >= 500 else Retry.NEVER
 
 

@@ -60,13 +60,13 @@ def decide(result: SendResult) -> Next:
         return Next.RETRY_NOW
     if result.failure == Failure.PACED:
         return Next.RETRY_LATER
-    if result.failure == Failure.BAD_ANSWER:
-        # An HTML 5xx comes from a proxy before Meta; a 2xx without a message id may be accepted.
-        return Next.RETRY_NOW if (result.http_status or 0) >= 500 else Next.UNKNOWN
+    if result.failure == Failure.BAD_ANSWER and (result.http_status or 0) < 500:
+        return Next.UNKNOWN  # a 2xx without a message id may have been accepted
     if result.error_code.isdigit():  # Graph's answer: its code's class (notifications.graph_errors)
         return BY_CLASS[retry_class(int(result.error_code), result.http_status)]
     if (result.http_status or 0) >= 500:
-        return Next.RETRY_NOW
+        # A proxy's page or an answer without a code: a 502 or 504 may have passed it on.
+        return BY_CLASS[retry_class(None, result.http_status)]
     return Next.RETRY_LATER if result.temporary else Next.NEVER
 
 
@@ -104,8 +104,11 @@ def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = N
     wamid, note = result.message_id, ""
     if len(wamid) > WAMID_LENGTH:
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
-    rate_limited = result.error_code in (THROUGHPUT, PAIR_LIMIT) or result.failure == Failure.PACED
-    if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not rate_limited:
+    # Waiting always clears these, and a send that never started was no try at all: they are
+    # retried later however many tries they took (a row is never FAILED for being late).
+    waits = result.error_code in (THROUGHPUT, PAIR_LIMIT) or result.failure in (
+        Failure.PACED, Failure.NOT_SENT)
+    if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not waits:
         next_step = Next.NEVER
     if (result.error_code == THROUGHPUT or result.failure == Failure.PACED) and later is None:
         later = round(PAUSE)  # the pause every sender of the number keeps (notifications.pacing)
@@ -194,11 +197,19 @@ def _attempt(job: Job, result: SendResult, status: str, wamid: str, error: str, 
 # Plain SQL, one statement for all the answers gathered: this is the fan-out's hot path, where
 # the ORM's per-row statements (or CASE expressions) cost more CPU than the sends themselves.
 
+ATTEMPT_COLUMNS = ("notification_id", "number", "status", "started_at", "finished_at",
+                   "provider_message_id", "http_status", "error_code", "error_message",
+                   "may_have_gone_out", "fbtrace_id", "error_subcode")
+
+
 def _add_attempts(attempts: list[tuple]) -> tuple[str, list]:
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(attempts))
-    return (f"INSERT INTO {DeliveryAttempt._meta.db_table} (notification_id, number, status, "
-            "started_at, finished_at, provider_message_id, http_status, error_code, error_message, "
-            f"may_have_gone_out, fbtrace_id, error_subcode) VALUES {rows}",
+    """Insert the attempts; an answer that comes after the recovery pass gave up on it replaces
+    the attempt the pass wrote in its stead (same number) instead of colliding with it, which
+    would roll back, and lose, the answer."""
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(ATTEMPT_COLUMNS)) + ")"] * len(attempts))
+    updated = ", ".join(f"{column} = excluded.{column}" for column in ATTEMPT_COLUMNS[2:])
+    return (f"INSERT INTO {DeliveryAttempt._meta.db_table} ({', '.join(ATTEMPT_COLUMNS)}) "
+            f"VALUES {rows} ON CONFLICT (notification_id, number) DO UPDATE SET {updated}",
             [value for row in attempts for value in row])
 
 

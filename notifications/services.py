@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
-from notifications import delivery, intents, tally, templates, webhooks
+from notifications import delivery, graph_errors, intents, tally, templates, webhooks
 from notifications.models import (
     ARRIVED,
     FREE_TEXT,
@@ -87,14 +87,19 @@ def resend(
     rows: Iterable[NotificationLog],
     *,
     include_uncertain: bool = False,
+    include_final: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[NotificationLog]:
-    """Send the chosen notifications again, each as a new attempt of the same row.
+    """Send the chosen notifications again, each as a new attempt of the same row: here and now
+    (inline), or by the workers (celery). Rows that failed with a code no resend can cure are
+    left out unless `include_final` (someone named that code).
 
     Each row is queued again only if it is still as it was read (same status, same number of
     attempts): of two people resending at once, exactly one sends.
     """
     allowed = resendable(include_uncertain=include_uncertain)
+    if not include_final:
+        allowed &= ~Q(error_code__in=graph_errors.FINAL_CODES)
     now = timezone.now()
     seen = {row.pk: (row.status, row.attempt_count) for row in rows}
     current = (NotificationLog.objects.filter(allowed, pk__in=list(seen))
@@ -108,6 +113,9 @@ def resend(
                  may_have_been_sent=False, **_fresh_message(row, now))
         if changed:
             queued.append(row.pk)
+    if settings.NOTIFICATION_DELIVERY == "celery":
+        delivery.tell_workers(queued)
+        return list(NotificationLog.objects.filter(pk__in=queued).select_related("recipient"))
     return list(delivery.deliver(queued, sleep=sleep))
 
 

@@ -152,7 +152,7 @@ class WhatsAppClient:
         if not isinstance(data, dict):
             return self._failed(
                 f"WhatsApp answered HTTP {status} with a body that is not JSON (likely a proxy or "
-                "outage page). Resend later.",
+                f"outage page). {_next_step(status)}",
                 http_status=status,
                 temporary=status >= 500,
                 failure=Failure.BAD_ANSWER,
@@ -178,7 +178,7 @@ class WhatsAppClient:
         ) else ""
         message = graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))
         if not error:
-            message = f"WhatsApp answered HTTP {status} without an error object. Resend later."
+            message = f"WhatsApp answered HTTP {status} without an error object. {_next_step(status)}"
         retry = graph_errors.retry_class(code, status)
         subcode = error.get("error_subcode")
         return self._failed(
@@ -280,3 +280,14 @@ def _first(data: dict, items: str, key: str) -> str:
         if isinstance(value, str):
             return value
     return ""
+
+
+def _next_step(status: int) -> str:
+    """What follows an answer that is not Graph's own, as notifications.outcomes decides it."""
+    if status in graph_errors.MAY_HAVE_PASSED:
+        return ("A gateway answered: the message may or may not have gone out, so it is not sent "
+                "again by itself. A delivery report will settle it; check with the recipient "
+                "before resending.")
+    if status >= 500:
+        return "Nothing was accepted; it is tried again by itself."
+    return "Check WHATSAPP_API_BASE_URL and any proxy in between; it is not tried again by itself."

@@ -49,10 +49,15 @@ def test_creating_a_ticket_sends_to_admins_through_graph(
         ({"body": requests.ReadTimeout("slow")}, 1, NotificationStatus.UNKNOWN),
         # A 5xx is retried twice at once (WHATSAPP_RETRY_BACKOFF is 0 in tests), then queued for
         # the recovery pass: one notification, three attempts.
-        ({"body": "<html>502 Bad Gateway</html>", "status": 502, "content_type": "text/html"}, 3,
-         NotificationStatus.QUEUED),
+        ({"body": "<html>503 Service Unavailable</html>", "status": 503,
+          "content_type": "text/html"}, 3, NotificationStatus.QUEUED),
+        # A gateway's 504 or 502 may have passed the message on: never sent again blindly.
+        ({"body": "<html>504 Gateway Time-out</html>", "status": 504, "content_type": "text/html"},
+         1, NotificationStatus.UNKNOWN),
+        ({"body": "<html>502 Bad Gateway</html>", "status": 502, "content_type": "text/html"}, 1,
+         NotificationStatus.UNKNOWN),
     ],
-    ids=["expired-token", "timeout", "html-502"],
+    ids=["expired-token", "timeout", "html-503", "html-504", "html-502"],
 )
 @responses.activate
 def test_a_whatsapp_failure_never_breaks_the_ticket_change(

@@ -45,7 +45,8 @@ def test_a_code_not_in_the_table_is_retried_now_only_after_a_5xx():
 @pytest.mark.parametrize("code, http, next_step", [
     (131016, 503, Next.RETRY_LATER), (1, 500, Next.RETRY_LATER), (2, 503, Next.RETRY_LATER),
     (131050, 400, Next.NEVER), (131042, 400, Next.NEVER), (131000, 500, Next.UNKNOWN),
-    (777777, 502, Next.RETRY_NOW), (777777, 400, Next.NEVER),
+    (777777, 503, Next.RETRY_NOW), (777777, 504, Next.UNKNOWN), (777777, 502, Next.UNKNOWN),
+    (777777, 400, Next.NEVER),
 ])
 def test_graphs_answer_decides_by_its_code(whatsapp, graph, code, http, next_step):  # noqa: F811
     graph.post(URL, **graph_error(code, f"(#{code}) Title", details="d", http=http))

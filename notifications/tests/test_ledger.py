@@ -122,8 +122,8 @@ def test_a_queued_retry_reported_delivered_is_not_sent_again(client, cast, ticke
                                                              notify, settings):
     settings.WHATSAPP_RETRY_BACKOFF = []
     sender.results[cast.client.profile.whatsapp_number] = SendResult(
-        status=S.FAILED, failure=Failure.BAD_ANSWER, http_status=502, temporary=True,
-        error_message="HTML 502")
+        status=S.FAILED, failure=Failure.BAD_ANSWER, http_status=503, temporary=True,
+        error_message="HTML 503")
     [row] = notify(ticket_in(TicketStatus.OPENED), E.TICKET_OPENED)
     assert row.status == S.QUEUED
     NotificationLog.objects.filter(status=S.QUEUED).exclude(pk=row.pk).delete()

@@ -21,7 +21,11 @@ def failed(**fields) -> SendResult:
 
 @pytest.mark.parametrize("result, next_step", [
     (failed(failure=Failure.NOT_SENT, temporary=True), Next.RETRY_NOW),  # refused connection
-    (failed(failure=Failure.BAD_ANSWER, http_status=502, temporary=True), Next.RETRY_NOW),  # HTML 502
+    (failed(failure=Failure.BAD_ANSWER, http_status=503, temporary=True), Next.RETRY_NOW),  # HTML 503
+    # A gateway's 504 (or 502) may have passed the message on before giving up waiting.
+    (failed(failure=Failure.BAD_ANSWER, http_status=504, temporary=True), Next.UNKNOWN),
+    (failed(failure=Failure.BAD_ANSWER, http_status=502, temporary=True), Next.UNKNOWN),
+    (failed(failure=Failure.PROVIDER_ERROR, http_status=504, temporary=True), Next.UNKNOWN),
     (failed(failure=Failure.PROVIDER_ERROR, http_status=503, temporary=True), Next.RETRY_NOW),
     # Meta's rate limits: the number's throughput, one recipient's pace. Waiting clears them.
     (failed(failure=Failure.PROVIDER_ERROR, error_code="130429", http_status=429, temporary=True),

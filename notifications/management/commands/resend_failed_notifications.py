@@ -59,7 +59,8 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Dry run: {len(rows)} notification(s) would be resent.")
             return
-        done = services.resend(rows, include_uncertain=include_uncertain)
+        done = services.resend(rows, include_uncertain=include_uncertain,
+                               include_final=bool(error_code))
         sent = sum(row.status == NotificationStatus.SENT for row in done)
         self.stdout.write(
             f"Resent {len(done)} notification(s): {sent} sent, {len(done) - sent} not sent "
