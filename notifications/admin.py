@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from notifications import graph_errors, graph_versions, insights, services
+from tickets.admin import TicketAdmin
 from notifications.models import (
     DeliveryAttempt,
     NotificationInsights,
@@ -178,6 +179,10 @@ class NotificationLogInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     ordering = ("created_at", "id")
     show_change_link = True
+
+
+# A ticket's page lists its notifications: tickets knows nothing of them, so they are added here.
+TicketAdmin.inlines = (*TicketAdmin.inlines, NotificationLogInline)
 
 
 @admin.register(NotificationInsights)

@@ -39,7 +39,7 @@ ABANDONED = (
 )
 
 
-def schedule_ticket_notifications(*, ticket_event: TicketEvent) -> None:
+def schedule_ticket_notifications(ticket_event: TicketEvent) -> None:
     """Write the event's notifications now, in the caller's transaction; send them once it
     commits, never if it rolls back."""
     rows = intents.record(ticket_event)

@@ -3,7 +3,6 @@ never edited by hand: it changes only through the lifecycle actions (tickets/adm
 from django.contrib import admin
 
 from Incident.errors import ApplicationError
-from notifications.admin import NotificationLogInline
 from tickets import services
 from tickets.admin_actions import TICKET_ACTIONS
 from tickets.models import Ticket, TicketEvent
@@ -33,7 +32,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
-    inlines = (TicketEventInline, NotificationLogInline)
+    inlines = (TicketEventInline,)  # notifications.admin adds its log
     actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",

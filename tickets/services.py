@@ -1,7 +1,7 @@
 """Write-side rules for tickets. `ticket_transition` is the only code that changes a status.
 
-Creation and every transition schedule their notifications to run after the commit; edits of
-details (TICKET_UPDATED) notify nobody.
+Creation, every transition and every comment emit their event (tickets.events) inside their
+transaction; notifications listens. Edits of details (TICKET_UPDATED) emit nothing.
 """
 import hashlib
 import json
@@ -14,8 +14,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.selectors import active_developer, role_of
 from Incident.errors import InvalidInput
-from notifications.services import schedule_ticket_notifications
-from tickets import transitions
+from tickets import events, transitions
 from tickets.transitions import Action
 from tickets.errors import (
     ActionNotPermitted,
@@ -63,7 +62,7 @@ def ticket_create(
         created = _record(
             ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status=""
         )
-        schedule_ticket_notifications(ticket_event=created)
+        events.emit(created)
     return ticket
 
 
@@ -175,7 +174,7 @@ def ticket_transition(
             ticket=ticket, event=move.event, actor=actor, from_status=from_status, note=note,
             source=source,
         )
-        schedule_ticket_notifications(ticket_event=happened)
+        events.emit(happened)
     return ticket
 
 
@@ -189,7 +188,7 @@ def comment_add(*, ticket_id: int, author: AbstractBaseUser, body: str, internal
         ensure_comment_allowed(ticket=ticket, author=author, internal=internal)
         comment = _record(ticket=ticket, event=TicketEventType.COMMENT_ADDED, actor=author,
                           from_status=ticket.status, note=body, source=source, internal=internal)
-        schedule_ticket_notifications(ticket_event=comment)
+        events.emit(comment)
     return comment
 
 
