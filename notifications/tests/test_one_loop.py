@@ -3,16 +3,22 @@ to Graph, and an admin bulk action commits every ticket, then sends all their no
 together in one call (one time bound), not one per ticket. Real commits: these run on-commit hooks
 as production does."""
 import json
+import threading
 
 import pytest
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import make_admin
 
 from Incident import deferred
 from notifications import delivery
 from notifications.models import NotificationLog, NotificationStatus
+from notifications.tests.fakes import FakeWhatsAppSender
 from notifications.tests.test_inbound import notified, tap
 from notifications.tests.test_webhooks import envelope, post
 from notifications.views import ThenSend
 from tickets.models import TicketEventType, TicketStatus
+from tickets.tests.threads import all_at_once, skip_unless_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,3 +86,48 @@ def test_outside_a_deferring_scope_work_runs_at_once_and_nested_scopes_gather_in
         assert ran == []
     outer.run()
     assert ran == [1, 2]
+
+
+class SlowFor(FakeWhatsAppSender):
+    """One number's phone never answers (until the test ends); every other answers at once."""
+
+    def __init__(self, number: str):
+        super().__init__()
+        self.number, self.release = number, threading.Event()
+
+    def _answer(self, to, body, template, callback_data, buttons=()):
+        if to == self.number:
+            self.release.wait(timeout=30)
+        return super()._answer(to, body, template, callback_data, buttons)
+
+
+@pytest.mark.postgres
+def test_concurrent_creates_with_a_slow_number_each_send_their_own_rows_only(
+        cast, sender, use_sender, settings):
+    skip_unless_postgres()
+    settings.WHATSAPP_TIMEOUT = 0.2  # the bound: 0.2 + 0.2 + 1 s
+    for n in range(3):
+        make_admin(username=f"admin{n}")
+    slow = use_sender(SlowFor(cast.admin.profile.whatsapp_number))
+    titles = iter(range(8))
+
+    def create() -> int:
+        client = APIClient()
+        client.force_authenticate(cast.client)
+        return client.post("/api/tickets/", {"title": f"Down {next(titles)}", "description": "d",
+                                             "project_name": "p"}, format="json").status_code
+
+    try:
+        assert all_at_once(8, create) == [201] * 8
+    finally:
+        slow.release.set()
+    rows = list(NotificationLog.objects.all())
+    assert len(rows) == 8 * 4
+    # One claim per request, and each claim holds one ticket's rows: nobody sent another's.
+    tickets_per_claim = {}
+    for row in rows:
+        tickets_per_claim.setdefault(row.claim or f"settled-{row.pk}", set()).add(row.ticket_id)
+    assert all(len(tickets) == 1 for tickets in tickets_per_claim.values())
+    slow_rows = [row for row in rows if row.to == cast.admin.profile.whatsapp_number]
+    assert {row.status for row in slow_rows} == {NotificationStatus.UNKNOWN}
+    assert {row.status for row in rows if row not in slow_rows} == {NotificationStatus.SENT}
