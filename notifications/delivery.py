@@ -35,7 +35,7 @@ from notifications.messages import email_subject
 from notifications.models import REPLY, Channel, MessageType, NotificationLog, NotificationStatus
 from notifications.outcomes import MAX_ATTEMPTS, THROUGHPUT, Job, Next, decide, outcome, record
 
-logger = logging.getLogger("notifications.services")
+logger = logging.getLogger(__name__)
 S = NotificationStatus
 
 # Seconds the first answer of a burst waits for the others before they are all written.

@@ -28,7 +28,7 @@ from notifications.models import (
     NotificationStatus,
 )
 
-logger = logging.getLogger("notifications.services")
+logger = logging.getLogger(__name__)
 S = NotificationStatus
 
 # Automatic tries per notification, immediate retries and later ones together; then FAILED.

@@ -14,7 +14,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.signals import setting_changed
 
-logger = logging.getLogger("notifications.services")
+logger = logging.getLogger(__name__)
 
 # Seconds every sender of the number waits after Meta answered 130429.
 PAUSE = 5.0

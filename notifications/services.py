@@ -64,12 +64,6 @@ def _after_commit(rows: list[NotificationLog]) -> Callable[[], None]:
     return deliver_ticket_notifications
 
 
-def deliver_event(ticket_event_id: int, *, sleep: Callable[[float], None] = time.sleep) -> list[NotificationLog]:
-    """Send whatever of one event's notifications is due (what the after-commit hook does)."""
-    ids = NotificationLog.objects.filter(ticket_event_id=ticket_event_id).values_list("pk", flat=True)
-    return list(delivery.deliver(list(ids), sleep=sleep))
-
-
 # --- Resending --------------------------------------------------------------------------------------
 
 

@@ -115,8 +115,3 @@ def _allowed(status: str, who: frozenset[Party]) -> tuple[str, ...]:
 
 def may_edit(status: str, who: Set[Party]) -> bool:
     return any(status in EDITABLE_STATUSES.get(party, ()) for party in who)
-
-
-def actions_from(status: str) -> list[str]:
-    """Every action the lifecycle allows from `status`, whoever takes it."""
-    return [t.action.value for t in TRANSITIONS.values() if status in t.sources]

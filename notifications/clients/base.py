@@ -35,10 +35,6 @@ class SendResult:
     wa_id: str = ""
     message_status: str = ""
 
-    @property
-    def ok(self) -> bool:
-        return self.status == NotificationStatus.SENT
-
 
 @dataclass(frozen=True)
 class Template:

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import services
+from notifications import delivery
 from notifications.clients import get_whatsapp_client
 from notifications.models import NotificationLog, NotificationStatus
 from notifications.tests import fakes
@@ -48,11 +48,17 @@ def notify(sender, sleeps):
     def run(ticket, event) -> list[NotificationLog]:
         ticket_event = ticket.events.filter(event=event).last()
         _deliver_earlier(ticket_event.pk)
-        services.deliver_event(ticket_event.pk, sleep=sleeps.append)
+        send_event(ticket_event.pk, sleep=sleeps.append)
         return list(NotificationLog.objects.filter(ticket_event=ticket_event)
                     .select_related("recipient").order_by("pk"))
 
     return run
+
+
+def send_event(ticket_event_id: int, *, sleep=lambda seconds: None) -> list[NotificationLog]:
+    """Send one event's notifications, as its after-commit hook does (the request's own rows)."""
+    ids = NotificationLog.objects.filter(ticket_event_id=ticket_event_id).values_list("pk", flat=True)
+    return list(delivery.deliver(list(ids), sleep=sleep))
 
 
 def _deliver_earlier(ticket_event_id: int) -> None:

@@ -15,6 +15,7 @@ from notifications.clients.base import Failure, SendResult
 from notifications.models import NotificationLog
 from notifications.models import NotificationStatus as S
 from notifications.outcomes import MAX_ATTEMPTS
+from notifications.tests.conftest import send_event
 from tickets import services as ticket_services
 from tickets.models import TicketStatus
 
@@ -195,7 +196,7 @@ def test_a_request_sends_its_own_rows_and_never_waits_behind_anothers(cast, tick
     second = NotificationLog.objects.get(ticket=second_ticket)
     assert (first.to, first.pk) == (second.to, second.pk - 1)
 
-    services.deliver_event(second.ticket_event_id)  # the later request sends its own, at once
+    send_event(second.ticket_event_id)  # the later request sends its own, at once
     assert [call.callback_data for call in sender.calls] == [second.callback_id]
     assert NotificationLog.objects.get(pk=first.pk).status == S.QUEUED  # not its work
 

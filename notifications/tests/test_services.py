@@ -185,7 +185,7 @@ def test_log_lines_for_success_and_failure(cast, ticket_in, sender, caplog, noti
     sender.results[cast.developer.profile.whatsapp_number] = SendResult(
         status=NotificationStatus.FAILED, error_code="190", error_message="The access token has expired",
     )
-    caplog.set_level(logging.INFO, logger="notifications.services")
+    caplog.set_level(logging.INFO, logger="notifications.outcomes")
     notify(ticket, E.DEVELOPER_ASSIGNED)
     wamid = NotificationLog.objects.get(recipient=cast.client,
                                         event=E.DEVELOPER_ASSIGNED).provider_message_id

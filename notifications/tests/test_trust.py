@@ -13,6 +13,7 @@ from notifications import services as notification_services
 from notifications.clients.base import SendResult
 from notifications.messages import INTERNAL_NOTE
 from notifications.models import Channel, NotificationLog, NotificationStatus, Question, ReceivedMessage
+from notifications.tests.conftest import send_event
 from notifications.tests.test_inbound import (comments, delivered_as, notified, replies, send, tap,
                                               text)
 from tickets import services
@@ -204,7 +205,7 @@ def test_a_stale_wa_id_never_takes_the_next_holders_messages(client, cast, ticke
     sender.results[old] = SendResult(status=NotificationStatus.SENT, message_id="wamid.MX1",
                                      http_status=200, wa_id=wa_id)
     ticket = ticket_in(TicketStatus.ASSIGNED)
-    notification_services.deliver_event(ticket.events.get(event=TicketEventType.DEVELOPER_ASSIGNED).pk)
+    send_event(ticket.events.get(event=TicketEventType.DEVELOPER_ASSIGNED).pk)
     assert profile_of(cast.developer).whatsapp_wa_id == wa_id  # learnt from Meta's answer
 
     # The developer gets a new number; the old one goes to another client, set by staff.
@@ -224,7 +225,7 @@ def test_a_stale_wa_id_never_takes_the_next_holders_messages(client, cast, ticke
     sender.results[old] = SendResult(status=NotificationStatus.SENT, message_id="wamid.MX2",
                                      http_status=200, wa_id=wa_id)
     theirs = ticket_in(TicketStatus.OPENED, client=cast.other_client)
-    notification_services.deliver_event(theirs.events.get(event=TicketEventType.TICKET_OPENED).pk)
+    send_event(theirs.events.get(event=TicketEventType.TICKET_OPENED).pk)
     item = text(cast.other_client, "STOP")
     item["from"] = wa_id
     send(client, item)
@@ -256,7 +257,7 @@ def test_an_answer_about_an_old_number_teaches_the_new_one_nothing(cast, ticket_
     profile = profile_of(cast.client)
     profile.whatsapp_number = "+201000999888"
     profile.save()
-    notification_services.deliver_event(row.ticket_event_id)
+    send_event(row.ticket_event_id)
     assert NotificationLog.objects.get(pk=row.pk).status == NotificationStatus.SENT
     assert profile_of(cast.client).whatsapp_wa_id == ""
 
@@ -367,6 +368,6 @@ def test_an_id_learnt_for_one_person_is_forgotten_by_any_other(cast, ticket_in, 
     row = notified(ticket, TicketEventType.TICKET_OPENED, cast.client)
     sender.results[row.to] = SendResult(status=NotificationStatus.SENT, message_id="wamid.ID",
                                         http_status=200, wa_id="201000999")
-    notification_services.deliver_event(row.ticket_event_id)
+    send_event(row.ticket_event_id)
     assert profile_of(cast.client).whatsapp_wa_id == "201000999"
     assert profile_of(cast.developer).whatsapp_wa_id == ""
