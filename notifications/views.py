@@ -2,8 +2,10 @@
 import hmac
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -103,16 +105,30 @@ class WhatsAppWebhookView(View):
         return ThenSend(held, "OK", content_type="text/plain")
 
 
+# What webhooks caused is sent on threads of its own once each response has gone out: on the
+# server's threads, a burst of taps (each waiting on Graph after answering) would leave none free
+# to answer Meta's next POST with.
+_after_response = ThreadPoolExecutor(max_workers=4, thread_name_prefix="after-webhook")
+
+
 class ThenSend(HttpResponse):
-    """A response that runs its held-back work when the server closes it, after sending it."""
+    """A response whose held-back work starts when the server closes it, after sending it.
+    `sent`: that work's future (None when there was nothing to do)."""
 
     def __init__(self, held: deferred.Deferred, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.held = held
+        self.held, self.sent = held, None
 
     def close(self) -> None:
         super().close()
-        try:
-            self.held.run()
-        except Exception:  # the rows stay QUEUED: the recovery pass sends them
-            logger.exception("Could not send what a webhook caused; the recovery pass will")
+        if self.held.work:
+            self.sent = _after_response.submit(_run, self.held)
+
+
+def _run(held: deferred.Deferred) -> None:
+    try:
+        held.run()
+    except Exception:  # the rows stay QUEUED: the recovery pass sends them
+        logger.exception("Could not send what a webhook caused; the recovery pass will")
+    finally:
+        connections.close_all()  # this thread's own connection, between jobs

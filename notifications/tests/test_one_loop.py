@@ -50,6 +50,7 @@ def test_the_webhook_answers_before_any_graph_call(client, cast, ticket_in, send
     response = post(client, json.dumps(envelope(messages=[tap(cast.client, close_button[0])]))
                     .encode())
     assert response.status_code == 200
+    response.sent.result(timeout=30)  # the held-back sends, on a thread of their own
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.CLOSED  # acted on in the webhook's own transaction
     assert seen_at_close == [before]  # nothing had gone to Graph when Meta got its answer
