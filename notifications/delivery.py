@@ -18,6 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
@@ -42,6 +43,8 @@ S = NotificationStatus
 GATHER = 0.02
 # Events one process sends at once at full width (gunicorn's threads, plus the recovery pass).
 POOL_EVENTS = 4
+# At most this many waiting rows are named in the tasks a finishing worker sends on.
+PASS_ON = 500
 
 NO_NUMBER = (
     "No WhatsApp number on profile. Add one in Django admin (Users → the user → User Profile) "
@@ -168,8 +171,22 @@ def drain(*, sleep: Callable[[float], None] = time.sleep, bound: float | None = 
         waited = _wait_for_due(deadline, sleep)
         if not waited:
             break
+    if claimed and settings.NOTIFICATION_DELIVERY == "celery":
+        _pass_on()
     return list(NotificationLog.objects.filter(pk__in=claimed).select_related("recipient")
                 .order_by("pk"))
+
+
+def _pass_on() -> None:
+    """A worker whose drain made progress and ends with rows still due within a time bound (put
+    back for the pace, or held behind a row it just settled) tells the workers there is work.
+    Only progress passes work on, so no chain of empty tasks can form; longer waits are the
+    recovery pass's."""
+    soon = timezone.now() + timedelta(seconds=time_bound())
+    left = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=soon)
+                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:PASS_ON])
+    if left:
+        tell_workers(left)
 
 
 def _wait_for_due(deadline: float, sleep) -> bool:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import UserProfile
@@ -142,11 +142,15 @@ def record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
         logger.exception("Could not record the outcome of notifications %s",
                          [o.job.row.pk for o in outcomes] + [job.row.pk for job, _, _ in retries])
         jobs = [o.job for o in outcomes] + [job for job, _, _ in retries]
-        NotificationLog.objects.filter(
-            pk__in=[job.row.pk for job in jobs], claim=jobs[0].claim, status=S.SENDING,
-        ).update(status=S.UNKNOWN, may_have_been_sent=True,
-                 error_message=f"The answer could not be recorded ({type(exc).__name__}); the "
-                 "message may have gone out. See the server log.")
+        # Each row only while it is still under the claim its sender took (a loop that claims
+        # again as answers come gathers answers of several claims into one batch).
+        ours = Q()
+        for job in jobs:
+            ours |= Q(pk=job.row.pk, claim=job.claim)
+        NotificationLog.objects.filter(ours, status=S.SENDING).update(
+            status=S.UNKNOWN, may_have_been_sent=True,
+            error_message=f"The answer could not be recorded ({type(exc).__name__}); the "
+            "message may have gone out. See the server log.")
         retries.clear()  # never send again what could not be recorded
         return
     for o in outcomes:
@@ -219,22 +223,24 @@ def sql_cast(column: str, pg_type: str) -> str:
 
 
 def _settle(outcomes: list[Outcome], now) -> tuple[str, list]:
-    """Each row still ours (SENDING under our claim; or UNKNOWN: the recovery pass gave up on
-    us, and now we know) takes its answer. What Meta's webhooks said while we waited outranks
+    """Each row still ours (SENDING under the claim its sender took, `owner`: answers of several
+    claims may come in one batch; or UNKNOWN: the recovery pass gave up on us, and now we know)
+    takes its answer. What Meta's webhooks said while we waited outranks
     it: an arrival makes it SENT; a failure report about this very message (same wamid, or none
     known) makes it FAILED."""
     arrived = "n.delivery_status IN ({})".format(", ".join(f"'{step}'" for step in ARRIVED))
     reported_failed = (f"n.delivery_status = '{DeliveryStatus.FAILED}' AND "
                        "(v.wamid = '' OR n.provider_message_id IN ('', v.wamid))")
-    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(outcomes))
+    rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(outcomes))
     values = []
     for o in outcomes:
-        values += [o.job.row.pk, o.status, o.result.error_code, o.error, o.result.http_status,
-                   o.status == S.UNKNOWN, o.due, "" if o.status == S.QUEUED else o.job.claim,
-                   o.wamid, now if o.status == S.SENT else None, o.result.wa_id[:32],
+        values += [o.job.row.pk, o.job.claim, o.status, o.result.error_code, o.error,
+                   o.result.http_status, o.status == S.UNKNOWN, o.due,
+                   "" if o.status == S.QUEUED else o.job.claim, o.wamid,
+                   now if o.status == S.SENT else None, o.result.wa_id[:32],
                    o.result.message_status[:40]]
     sql = f"""
-WITH v (id, status, code, error, http, unknown, due, claim, wamid, sent_at, wa_id, held)
+WITH v (id, owner, status, code, error, http, unknown, due, claim, wamid, sent_at, wa_id, held)
     AS (VALUES {rows})
 UPDATE {NotificationLog._meta.db_table} AS n
 SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S.FAILED}'
@@ -252,8 +258,8 @@ SET status = CASE WHEN {arrived} THEN '{S.SENT}' WHEN {reported_failed} THEN '{S
     wa_id = CASE WHEN v.wa_id = '' THEN n.wa_id ELSE v.wa_id END,
     message_status = CASE WHEN v.held = '' THEN n.message_status ELSE v.held END
 FROM v
-WHERE n.id = v.id AND n.claim = %s AND n.status IN ('{S.SENDING}', '{S.UNKNOWN}')"""
-    return sql, values + [outcomes[0].job.claim]
+WHERE n.id = v.id AND n.claim = v.owner AND n.status IN ('{S.SENDING}', '{S.UNKNOWN}')"""
+    return sql, values
 
 
 def _log_line(row: NotificationLog, result: SendResult, next_step: Next) -> None:

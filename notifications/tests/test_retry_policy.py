@@ -73,3 +73,17 @@ def test_in_celery_mode_a_resend_goes_to_the_workers(staff, cast, ticket_in, sen
     assert told == [[row.pk]] and len(sender.calls) == calls
     assert "1 handed to the workers" in page
     assert NotificationLog.objects.get(pk=row.pk).status == S.QUEUED
+
+
+def test_answers_of_several_claims_recorded_together_each_settle_their_own_row(
+        cast, ticket_in, sender):
+    """The drain claims again as answers come, so one batch of answers may span claims."""
+    first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    [a] = delivery._claim([first.pk])
+    [b] = delivery._claim([second.pk])
+    assert a.claim != b.claim
+    record([outcome(a, SendResult(status=S.SENT, message_id="wamid.A"), Next.DONE),
+            outcome(b, SendResult(status=S.SENT, message_id="wamid.B"), Next.DONE)], [])
+    assert dict(NotificationLog.objects.values_list("provider_message_id", "status")) == {
+        "wamid.A": S.SENT, "wamid.B": S.SENT}

@@ -217,6 +217,20 @@ def test_a_worker_task_drains_whatever_is_due(cast, ticket_in, sender, celery_mo
     assert [call.callback_data for call in sender.calls] == [first.callback_id, second.callback_id]
 
 
+def test_a_worker_that_made_progress_passes_on_what_is_left_and_one_that_did_not_stays_quiet(
+        cast, ticket_in, sender, celery_mode, handed):
+    first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    delivery.drain(limit=1)  # its share ends after one row
+    assert [call.callback_data for call in sender.calls] == [first.callback_id]
+    assert handed == [[second.pk]]  # "there is work", for another worker's drain
+    handed.clear()
+    delivery._claim([second.pk])  # someone else is sending it: nothing here can move
+    third = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    assert delivery.drain() == [] and handed == []  # no progress, so no task: no empty chain
+    assert NotificationLog.objects.get(pk=third.pk).status == S.QUEUED
+
+
 def test_the_recovery_pass_sends_600_rows_for_one_number_and_counts_each(
         cast, ticket_in, sender, capsys):
     ticket = ticket_in(TicketStatus.NEW)
