@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -39,6 +40,10 @@ SIM_PORT, FAST_PORT, SEQ_PORT, CONSOLE_PORT, BASE_PORT = 9100, 8101, 8102, 8103,
 # NOTIFICATION_DELIVERY=celery: Graph at 300 ms for ticket creates, at 200 ms for sustained
 # delivery (each simulator logging what it received), a Redis database of the bench's own.
 SLOW_SIM_PORT, SUSTAIN_SIM_PORT = 9101, 9102
+# A webhook carrying one button tap with Graph at 2 s; concurrent creates while one admin's phone
+# answers in 8 s (the rest at LATENCY_MS).
+TAP_SIM_PORT, TAP_GRAPH_MS, TAPS = 9103, 2000, 20
+SLOW_PHONE_PORT, SLOW_PHONE_MS, SLOW_CREATES, SLOW_ADMINS = 9104, 8000, 20, 5
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 # Sustained delivery: enough people that their own order (one message at a time each) does not
 # hold the pace back, so the pacer is what sets it.
@@ -317,6 +322,65 @@ def webhook(env: dict) -> dict:
     return {**summary(latencies), "statuses_per_s": HOOK_BATCH * HOOK_POSTS / total_seconds}
 
 
+def tap_webhook(env: dict) -> dict:
+    """Signed webhooks, one after another, each carrying one admin's tap of Open on a new ticket,
+    while Graph takes 2 s a message: the answer must not wait for the messages the tap causes."""
+    seed(env, "admins", 1)
+    plan = seed(env, "taps", TAPS)
+    url = f"http://127.0.0.1:{FAST_PORT}/api/notifications/whatsapp/webhook/"
+    session, latencies = requests.Session(), []
+    with simulator(TAP_SIM_PORT, TAP_GRAPH_MS), \
+            gunicorn("app-taps", FAST_PORT, {**env, **graph_env(TAP_SIM_PORT)}):
+        for n, payload in enumerate(plan["payloads"]):
+            now = str(int(time.time()))
+            message = {"from": plan["number"], "id": f"wamid.TAP{n}-{now}", "timestamp": now,
+                       "type": "interactive", "interactive": {"type": "button_reply", "button_reply": {
+                           "id": payload, "title": "Open"}}}
+            body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{
+                "field": "messages", "value": {"messaging_product": "whatsapp", "metadata": {
+                    "display_phone_number": "15550000000", "phone_number_id": "100000000000001"},
+                    "messages": [message]}}]}]}).encode()
+            signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            latencies.append(timed(session, "POST", url, 200, data=body, headers={
+                "Content-Type": "application/json", "X-Hub-Signature-256": signature}))
+        settle(env)  # the answers and the clients' "opened" messages, sent after each response
+    opened = seed(env, "counts", 0)["opened_by_taps"]
+    if opened != TAPS:
+        raise RuntimeError(f"the taps opened {opened} tickets, not {TAPS}")
+    return {**summary(latencies), "graph_ms": TAP_GRAPH_MS}
+
+
+def slow_phone(env: dict) -> dict:
+    """Concurrent creates while one admin's phone answers in 8 s: each request waits for its own
+    messages only, within the time bound (README: connect ≤ 5 s + WHATSAPP_TIMEOUT + 1 s)."""
+    seed(env, "admins", SLOW_ADMINS)
+    base = f"http://127.0.0.1:{FAST_PORT}"
+    slow = [PYTHON, "bench/simulator.py", "--port", str(SLOW_PHONE_PORT), "--latency-ms",
+            str(LATENCY_MS), "--slow", f"201000300000:{SLOW_PHONE_MS}"]
+    with process(f"simulator-{SLOW_PHONE_PORT}", slow, os.environ.copy(),
+                 f"http://127.0.0.1:{SLOW_PHONE_PORT}/"), \
+            gunicorn("app-slow-phone", FAST_PORT, {**env, **graph_env(SLOW_PHONE_PORT)}):
+        bearer = "Bearer " + token(base, "bench-client", PASSWORD)
+        latencies, lock = [], threading.Lock()
+
+        def create() -> None:
+            session = requests.Session()
+            session.headers["Authorization"] = bearer
+            took = timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)
+            with lock:
+                latencies.append(took)
+
+        threads = [threading.Thread(target=create) for _ in range(SLOW_CREATES)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=600)
+    bound = 1000 * (min(5.0, 10.0) + 10.0 + 1)  # the default WHATSAPP_TIMEOUT of 10 s
+    return {**summary(latencies), "max_ms": max(latencies), "bound_ms": bound,
+            "creates": SLOW_CREATES, "admins": SLOW_ADMINS, "slow_ms": SLOW_PHONE_MS,
+            "server_threads": 2 * 4}
+
+
 def hook_payload(numbers: range, step: str) -> dict:
     now = str(int(time.time()))
     statuses = [{"id": f"wamid.HOOK{n}", "status": step, "timestamp": now,
@@ -531,6 +595,13 @@ def main() -> int:
                 results["lists"] = list_scaling()
                 print(f"  scale-out: {results['scale_out']['sustained']['per_second']:.0f} "
                       "messages/s sustained", flush=True)
+                # After the fan-out, which counts every message that reached a stand-in.
+                results["taps"] = tap_webhook(env)
+                print(f"  one tap, Graph at 2 s: p50 {results['taps']['median_ms']:.0f} ms, "
+                      f"p99 {results['taps']['p99_ms']:.0f} ms", flush=True)
+                results["slow_phone"] = slow_phone(env)
+                print(f"  {SLOW_CREATES} creates, one phone at 8 s: slowest "
+                      f"{results['slow_phone']['max_ms'] / 1000:.1f} s", flush=True)
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
     results["seconds"] = time.monotonic() - started
     results["max_workers"] = max_workers()

@@ -11,6 +11,7 @@ Run by bench/run.py, one step per call, each printing a JSON line:
                                          #   the "Notification insights" page timed in-process
     python bench/seed.py counts 0        # rows the webhook marked delivered, rows sent for real
     python bench/seed.py queries 0       # queries per ticket-list request, page sizes 5, 50, 100
+    python bench/seed.py taps 20         # NEW tickets and the signed Open button for each
 """
 import json
 import os
@@ -193,7 +194,23 @@ def counts(_: str) -> dict:
         "sent_through_simulator": rows.filter(provider_message_id__startswith="wamid.BENCH").count(),
         "skipped": rows.filter(status="SKIPPED").count(),
         "unsettled": rows.filter(status__in=("QUEUED", "SENDING")).count(),
+        "opened_by_taps": Ticket.objects.filter(title="Bench: tapped",
+                                                status=TicketStatus.OPENED).count(),
     }
+
+
+def taps(count: str) -> dict:
+    """`count` NEW tickets and, for each, the payload of the Open button the first bench admin's
+    notification would carry (signed with this settings' SECRET_KEY)."""
+    from notifications import buttons
+    from tickets.transitions import Action
+
+    admin = User.objects.get(username="bench-admin-00")
+    client = User.objects.get(username="bench-client")
+    made = Ticket.objects.bulk_create([Ticket(client=client, title="Bench: tapped", description="d",
+                                              project_name="Bench") for _ in range(int(count))])
+    return {"number": admin.profile.whatsapp_number.lstrip("+"),
+            "payloads": [buttons.payload(Action.OPEN, t.pk, admin.pk) for t in made]}
 
 
 def queries(_: str) -> dict:
@@ -219,7 +236,7 @@ def deep(count: str) -> dict:
     return {"id": row.pk, "position": str(row.created_at)}
 
 
-STEPS = {"deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
+STEPS = {"taps": taps, "deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
 
 if __name__ == "__main__":
     step, argument = sys.argv[1], sys.argv[2]

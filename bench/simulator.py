@@ -8,6 +8,7 @@ message it received, as it arrives: the time (seconds since the epoch), the numb
 callback id the message carried (the tests of the Celery workers count them; `-` is stdout).
 
     python bench/simulator.py --port 9100 --latency-ms 100 --error-rate 0 [--log FILE]
+                              [--slow 201000300000:8000]
 """
 import argparse
 import itertools
@@ -26,6 +27,7 @@ _log = None
 class GraphHandler(BaseHTTPRequestHandler):
     latency = 0.1
     error_rate = 0.0
+    slow: dict[str, float] = {}  # number (digits) → seconds: phones that answer slowly
     protocol_version = "HTTP/1.1"  # keep-alive, as the client's pooled session expects
     # Headers and body leave in one segment, with Nagle off: written separately, the body waited
     # for the client's delayed ACK (40 ms on Linux), which Graph does not add to a send.
@@ -42,7 +44,8 @@ class GraphHandler(BaseHTTPRequestHandler):
             with _lock:
                 _log.write(line)
                 _log.flush()
-        time.sleep(self.latency)  # the simulated network and Graph time
+        # The simulated network and Graph time (longer for a slow phone's number).
+        time.sleep(self.slow.get(str(payload.get("to", "")).lstrip("+"), self.latency))
         if random.random() < self.error_rate:
             return self._answer(400, {"error": {
                 "message": "(#131030) Recipient phone number not in allowed list",
@@ -74,7 +77,11 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=100)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--log", default="")
+    parser.add_argument("--slow", action="append", default=[], metavar="NUMBER:MS",
+                        help="a number whose messages take MS milliseconds instead")
     args = parser.parse_args()
+    GraphHandler.slow = {number.lstrip("+"): float(ms) / 1000
+                         for number, ms in (item.split(":") for item in args.slow)}
     global _log
     if args.log:
         _log = sys.stdout if args.log == "-" else open(args.log, "a", encoding="utf-8")
