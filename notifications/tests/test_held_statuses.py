@@ -3,34 +3,15 @@ before the send's own answer was recorded) is held, and applied once the id is k
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
-from notifications import services, webhooks
+from notifications import services
 from notifications.models import HeldStatus, NotificationLog
 from notifications.models import NotificationStatus as S
-from notifications.tests.fakes import FakeWhatsAppSender
+from notifications.tests.test_ledger import ReportingSender
 from notifications.tests.test_webhooks import T0, body_of, envelope, post, status
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
-
-
-class EarlyReporter(FakeWhatsAppSender):
-    """Meta's report, carrying the wamid alone, lands while the send still waits for its answer."""
-
-    def __init__(self, reports):
-        super().__init__()
-        self.reports = reports
-
-    def _answer(self, to, body, template, callback_data, buttons=()):
-        result = super()._answer(to, body, template, callback_data, buttons)
-        if to in self.reports:
-            name, code = self.reports[to]
-            extra = {"errors": [{"code": code, "title": "Message undeliverable"}]} if code else {}
-            webhooks.apply_statuses(webhooks.parse(envelope(statuses=[
-                status(result.message_id, name, T0, **extra)]))[0])
-            connections.close_all()  # this pool thread outlives the test: leave no session open
-        return result
 
 
 @pytest.mark.django_db(transaction=True)
@@ -40,7 +21,8 @@ class EarlyReporter(FakeWhatsAppSender):
 ])
 def test_an_early_report_by_wamid_alone_is_kept_and_applied(cast, ticket_in, sender, use_sender,
                                                              report, code, expected, error_code):
-    use_sender(EarlyReporter({cast.client.profile.whatsapp_number: (report, code)}))
+    use_sender(ReportingSender({cast.client.profile.whatsapp_number: (report, code)},
+                               by_wamid_alone=True))
     ticket = ticket_in(TicketStatus.OPENED)  # committed at once: each step sends as it is taken
     row = NotificationLog.objects.get(ticket=ticket, event=E.TICKET_OPENED)
     assert (row.status, row.error_code, row.delivery_status) == (expected, error_code, report)

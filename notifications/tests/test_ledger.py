@@ -135,11 +135,12 @@ def test_a_queued_retry_reported_delivered_is_not_sent_again(client, cast, ticke
 
 
 class ReportingSender(FakeWhatsAppSender):
-    """Meta's webhook for a message arrives before the send's own answer does."""
+    """Meta's webhook for a message arrives before the send's own answer does: with the callback
+    id, or (`by_wamid_alone`) carrying the wamid only."""
 
-    def __init__(self, reports):
+    def __init__(self, reports, *, by_wamid_alone: bool = False):
         super().__init__()
-        self.reports = reports
+        self.reports, self.by_wamid_alone = reports, by_wamid_alone
 
     def _answer(self, to, body, template, callback_data, buttons=()):
         result = super()._answer(to, body, template, callback_data, buttons)
@@ -148,7 +149,8 @@ class ReportingSender(FakeWhatsAppSender):
         name, code = self.reports[to]
         extra = {"errors": [{"code": code, "title": "Re-engagement message"}]} if code else {}
         webhooks.apply_statuses(webhooks.parse(envelope(statuses=[
-            status(result.message_id, name, T0, callback=callback_data, **extra)]))[0])
+            status(result.message_id, name, T0,
+                   callback="" if self.by_wamid_alone else callback_data, **extra)]))[0])
         connections.close_all()  # this pool thread outlives the test: leave no session open
         return result
 
