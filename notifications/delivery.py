@@ -43,9 +43,8 @@ S = NotificationStatus
 GATHER = 0.02
 # Events one process sends at once at full width (gunicorn's threads, plus the recovery pass).
 POOL_EVENTS = 4
-# Tasks a finishing worker sends on: each drains whatever is due, so a few keep the workers busy
-# (a task per waiting row would flood the queue with drains that find nothing).
-PASS_ON_TASKS = 2
+# At most this many waiting rows are named in the tasks a finishing worker sends on.
+PASS_ON = 500
 
 NO_NUMBER = (
     "No WhatsApp number on profile. Add one in Django admin (Users → the user → User Profile) "
@@ -184,9 +183,8 @@ def _pass_on() -> None:
     Only progress passes work on, so no chain of empty tasks can form; longer waits are the
     recovery pass's."""
     soon = timezone.now() + timedelta(seconds=time_bound())
-    size = PASS_ON_TASKS * settings.WHATSAPP_MAX_WORKERS
     left = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=soon)
-                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:size])
+                .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:PASS_ON])
     if left:
         tell_workers(left)
 
