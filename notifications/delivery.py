@@ -239,11 +239,13 @@ def _take(free, known: dict[int, NotificationLog] | None, now) -> list[Job]:
 
 
 def _earlier_unsettled(now):
-    """An older notification to the same number or address, sending or due. On the drain, one
-    person's messages go out in the order they were written: a row waits while an older one to
-    the same destination is on its way. One waiting out a retry delay holds nothing back."""
+    """An older notification to the same number or address, sending, due, or put back for a
+    moment (the number's pace: it never reached Graph). On the drain, one person's messages go out
+    in the order they were written: a row waits while an older one to the same destination is on
+    its way or about to be. One waiting out a longer retry delay holds nothing back."""
+    moment = now + timedelta(seconds=pacing.PAUSE + 1)
     return NotificationLog.objects.filter(
-        Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=now),
+        Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=moment),
         channel=OuterRef("channel"), to=OuterRef("to"), pk__lt=OuterRef("pk")).exclude(to="")
 
 

@@ -365,3 +365,16 @@ def test_the_worker_app_knows_both_tasks_and_beat_runs_the_recovery_every_minute
     [entry] = celery_app.conf.beat_schedule.values()
     assert entry == {"task": "notifications.tasks.recover_notifications", "schedule": 60.0}
     assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
+
+
+def test_on_the_drain_a_message_put_back_for_the_pace_still_goes_before_the_next(
+        cast, ticket_in, sender, pacer, celery_mode, handed):
+    first = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    second = NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW))
+    pacer.answers = [(60.0, True)]  # the first finds no room in the bound: back in 5 s
+    delivery.drain(sleep=lambda seconds: None)  # time does not pass: nothing comes due
+    assert sender.calls == []  # the second did not overtake it
+    assert NotificationLog.objects.get(pk=second.pk).status == S.QUEUED
+    NotificationLog.objects.filter(pk=first.pk).update(next_attempt_at=timezone.now())
+    delivery.drain(sleep=lambda seconds: None)
+    assert [call.callback_data for call in sender.calls] == [first.callback_id, second.callback_id]
