@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "notifications",
+    "notifications.whatsapp",  # the WhatsApp channel: Cloud API, webhook, commands
+    "notifications.email",  # the email channel
 ]
 
 MIDDLEWARE = [
@@ -220,7 +222,7 @@ WHATSAPP_BUSINESS_ACCOUNT_ID = config("WHATSAPP_BUSINESS_ACCOUNT_ID", default=""
 # The business number as people dial it (+ and digits): the profile's wa.me link for proving a
 # number (README "Talking back on WhatsApp"). Optional.
 WHATSAPP_BUSINESS_NUMBER = config("WHATSAPP_BUSINESS_NUMBER", default="")
-# Meta stops serving each version about two years after its release: notifications.graph_versions
+# Meta stops serving each version about two years after its release: notifications.whatsapp.versions
 # lists the days, and `manage.py check` warns 90 days ahead.
 WHATSAPP_API_VERSION = config("WHATSAPP_API_VERSION", default="v25.0")
 WHATSAPP_API_BASE_URL = config("WHATSAPP_API_BASE_URL", default="https://graph.facebook.com")
@@ -234,7 +236,7 @@ WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=32, cast=int)
 # template otherwise: the only mode that reaches someone who never wrote, and the default),
 # `text` (always free text) or `template` (always templates).
 WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="auto")
-# JSON overriding the per-event templates of notifications/templates.py, e.g.
+# JSON overriding the per-event templates of notifications/whatsapp/templates.py, e.g.
 # {"TICKET_CREATED": {"name": "ticket_created", "language": "en_US", "params": ["ticket_id", "title"]}}
 WHATSAPP_TEMPLATES = config("WHATSAPP_TEMPLATES", default="")
 # Which WhatsApp numbers must be proved (the code sent from that phone) before anything is sent to
@@ -245,7 +247,7 @@ WHATSAPP_WEBHOOK_VERIFY_TOKEN = config("WHATSAPP_WEBHOOK_VERIFY_TOKEN", default=
 WHATSAPP_APP_SECRET = config("WHATSAPP_APP_SECRET", default="")
 # The seam that chooses the sender: a dotted path to a function returning a client. The default
 # picks the Cloud API client when a token is set, the console client otherwise.
-WHATSAPP_CLIENT_FACTORY = "notifications.clients.default_client"
+WHATSAPP_CLIENT_FACTORY = "notifications.whatsapp.clients.default_client"
 
 # --- Notification channels and email ------------------------------------------------------------
 # `whatsapp`, or `whatsapp,email` to email every recipient with an address as well.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),
     path("api/", include("notifications.urls")),
+    path("api/", include("notifications.whatsapp.urls")),
     # Last: whatever no endpoint above matched is a JSON 404, even with DEBUG on.
     re_path(r"^api/(?P<path>.*)$", api_not_found, name=API_NOT_FOUND),
 ]

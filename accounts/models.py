@@ -62,7 +62,7 @@ class UserProfile(models.Model):
     whatsapp_notice = models.TextField(
         "WhatsApp notice", blank=True,
         help_text="What WhatsApp told us about this person, e.g. that they changed their number.")
-    # Talking back (notifications.inbound): consent, and proof that the number is theirs.
+    # Talking back (notifications.whatsapp.inbound): consent, and proof that the number is theirs.
     whatsapp_opted_out_at = models.DateTimeField(
         "sent STOP at", null=True, blank=True,
         help_text="Set when the person sent STOP: they get no WhatsApp notifications until START.")

@@ -537,9 +537,9 @@ def list_scaling() -> dict:
 
 
 def pace_window() -> float:
-    """The pacer's window (notifications.pacing.WINDOW): one send per WINDOW / cap seconds."""
+    """The pacer's window (notifications.whatsapp.pacing.WINDOW): one send per WINDOW / cap seconds."""
     done = subprocess.run(
-        [PYTHON, "-c", "from notifications.pacing import WINDOW; print(WINDOW)"],
+        [PYTHON, "-c", "from notifications.whatsapp.pacing import WINDOW; print(WINDOW)"],
         cwd=ROOT, env=app_env("sqlite:///:memory:"), check=True, capture_output=True, text=True)
     return float(done.stdout.strip())
 

@@ -202,7 +202,7 @@ def counts(_: str) -> dict:
 def taps(count: str) -> dict:
     """`count` NEW tickets and, for each, the payload of the Open button the first bench admin's
     notification would carry (signed with this settings' SECRET_KEY)."""
-    from notifications import buttons
+    from notifications.whatsapp import buttons
     from tickets.transitions import Action
 
     admin = User.objects.get(username="bench-admin-00")

@@ -12,9 +12,10 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from notifications import graph_errors, graph_versions, insights, services
+from notifications import channels, insights, services
 from tickets.admin import TicketAdmin
 from notifications.models import (
+    Channel,
     DeliveryAttempt,
     NotificationInsights,
     NotificationLog,
@@ -115,7 +116,7 @@ class NotificationLogAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         chosen = queryset.count()
         candidates = list(queryset.filter(services.resendable(include_uncertain=include_uncertain)))
         final = sorted({row.error_code for row in candidates
-                        if row.error_code in graph_errors.FINAL_CODES})
+                        if row.error_code in channels.final_codes()})
         rows = services.resend(candidates, include_uncertain=include_uncertain)
         sent = sum(row.status == NotificationStatus.SENT for row in rows)
         queued = sum(row.status == NotificationStatus.QUEUED for row in rows)
@@ -229,8 +230,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "rows": insights.summary(now, delivery_reports=reports, groups=groups),
             "delivery_reports": reports,
             "console_mode": not settings.WHATSAPP_ACCESS_TOKEN,
-            "version_notice": graph_versions.notice(settings.WHATSAPP_API_VERSION,
-                                                    timezone.localdate()),
+            "version_notice": channels.get(Channel.WHATSAPP).notice(timezone.localdate()),
             "failures": failures,
             "queue": insights.queue(now),
             "held": insights.held_reports(now),

@@ -9,7 +9,6 @@ class NotificationsConfig(AppConfig):
         from django.utils import timezone
 
         from Incident import health
-        from notifications import checks  # noqa: F401  (registers the WhatsApp settings checks)
         from notifications.insights import queue
         from notifications.services import schedule_ticket_notifications
         from notifications.tally import LOG_COUNTS

@@ -27,14 +27,10 @@ from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 
 from Incident import deferred
-from notifications import intents, pacing, template_state, templates, webhooks
-from notifications.clients import get_whatsapp_client
-from notifications.clients.base import Failure, SendResult
-from notifications.clients.email import EmailSender
-from notifications.clients.whatsapp import MAX_CONNECT_TIMEOUT
-from notifications.messages import email_subject
-from notifications.models import REPLY, Channel, MessageType, NotificationLog, NotificationStatus
-from notifications.outcomes import MAX_ATTEMPTS, THROUGHPUT, Job, Next, decide, outcome, record
+from notifications import channels, intents
+from notifications.models import REPLY, Channel, NotificationLog, NotificationStatus
+from notifications.outcomes import MAX_ATTEMPTS, Job, Next, decide, outcome, record
+from notifications.sending import Failure, SendResult
 
 logger = logging.getLogger(__name__)
 S = NotificationStatus
@@ -46,18 +42,9 @@ POOL_EVENTS = 4
 # At most this many waiting rows are named in the tasks a finishing worker sends on.
 PASS_ON = 500
 
-NO_NUMBER = (
-    "No WhatsApp number on profile. Add one in Django admin (Users → the user → User Profile) "
-    "or with PATCH /api/auth/me/."
-)
-NO_EMAIL = "No email address on the user's account."
 OUT_OF_TIME = (
     "Not sent yet: the other messages of this event used up its time bound before this one "
     "could start. deliver_pending_notifications sends it."
-)
-PACED = (
-    "Not sent yet: the business number's pace (WHATSAPP_MAX_MESSAGES_PER_SECOND, or a pause after "
-    "Meta's 130429) left no room before the time bound. It is tried again in a few seconds."
 )
 NO_ANSWER_IN_TIME = (
     "No answer within the event's time bound. The message may or may not have gone out; a "
@@ -66,14 +53,15 @@ NO_ANSWER_IN_TIME = (
 
 
 def one_send() -> float:
-    """Seconds one send may take: its connect and read timeouts."""
-    return min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT
+    """Seconds one send may take on the slowest channel: its connect and read timeouts."""
+    return max((channel.send_time() for channel in channels.every()), default=0.0)
 
 
 def time_bound() -> float:
     """Seconds one call may wait for its sends: one send, plus a second for the pool and quick
-    retries; workers also wait for the business number's pace (up to a 130429 pause, twice)."""
-    paced = 2 * pacing.PAUSE if settings.NOTIFICATION_DELIVERY == "celery" else 0
+    retries; workers also wait for a channel's pace (up to a rate-limit pause, twice)."""
+    pause = max((channel.pause() for channel in channels.every()), default=0.0)
+    paced = 2 * pause if settings.NOTIFICATION_DELIVERY == "celery" else 0
     return one_send() + 1 + paced
 
 
@@ -243,7 +231,8 @@ def _earlier_unsettled(now):
     moment (the number's pace: it never reached Graph). On the drain, one person's messages go out
     in the order they were written: a row waits while an older one to the same destination is on
     its way or about to be. One waiting out a longer retry delay holds nothing back."""
-    moment = now + timedelta(seconds=pacing.PAUSE + 1)
+    pause = max((channel.pause() for channel in channels.every()), default=0.0)
+    moment = now + timedelta(seconds=pause + 1)
     return NotificationLog.objects.filter(
         Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=moment),
         channel=OuterRef("channel"), to=OuterRef("to"), pk__lt=OuterRef("pk")).exclude(to="")
@@ -253,8 +242,7 @@ def _send_all(jobs: list[Job], sleep, deadline: float,
               more: Callable[[int], list[Job]] | None = None) -> list[tuple[Job, Next]]:
     """Send every job at once, and with `more` whatever it claims as slots free up; record answers
     as they come; stop waiting at the deadline."""
-    # A template known not to be approved is not sent (one query, only for template messages).
-    senders = [get_whatsapp_client(), EmailSender(), None]
+    senders: dict[str, channels.Sender] = {}
     backoffs = retry_backoff()
     settled: list[tuple[Job, Next]] = []
     pool, waiting = _pool(), list(reversed(jobs))
@@ -267,9 +255,9 @@ def _send_all(jobs: list[Job], sleep, deadline: float,
             if not waiting:
                 return
             job = waiting.pop()
-            if job.row.message_type == MessageType.TEMPLATE and senders[2] is None:
-                # A template known not to be approved is not sent (one query, only when needed).
-                senders[2] = template_state.blocked()
+            if job.row.channel not in senders:
+                senders[job.row.channel] = channels.get(job.row.channel).sender()
+            senders[job.row.channel].ready(job.row)  # here, on the thread that may read the database
             running[pool.submit(_send, job.row, senders, deadline, 0.0, sleep)] = job
 
     top_up()
@@ -289,8 +277,6 @@ def _send_all(jobs: list[Job], sleep, deadline: float,
                 job = running.pop(future)
                 result = future.result()
                 next_step = decide(result)
-                if result.error_code == THROUGHPUT:  # every sender of the number holds back
-                    pacing.pacer().pause()
                 backoff = backoffs[job.retries] if job.retries < len(backoffs) else None
                 if next_step == Next.RETRY_NOW and backoff is not None \
                         and _fits(backoff, deadline) and job.row.attempt_count < MAX_ATTEMPTS:
@@ -301,8 +287,8 @@ def _send_all(jobs: list[Job], sleep, deadline: float,
                 outcomes.append(outcome(job, result, next_step))
             # What came in together is written together: one transaction, whatever the count.
             record(outcomes, retries)
-            # Reports Meta sent before these answers were in, by message id alone.
-            webhooks.apply_held([o.wamid for o in outcomes if o.wamid])
+            # Reports the provider sent before these answers were in, by message id alone.
+            _answered(outcomes)
             settled += [(o.job, o.next_step) for o in outcomes]
             for job, _, backoff in retries:
                 running[pool.submit(_send, job.row, senders, deadline, backoff, sleep)] = job
@@ -337,34 +323,15 @@ def _fits(backoff: float, deadline: float) -> bool:
     return time.monotonic() + backoff + one_send() <= deadline
 
 
-def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep) -> SendResult:
+def _send(row: NotificationLog, senders: dict, deadline: float, backoff: float,
+          sleep) -> SendResult:
     """One try (in a pool thread): never raises, never touches the database."""
-    whatsapp, email, blocked = senders
-    blocked = blocked or {}
     if backoff:
         sleep(backoff)
     if time.monotonic() >= deadline:
         return _late(started=False)
-    if row.channel == Channel.WHATSAPP and row.to and not _slot(deadline, sleep):
-        return SendResult(status=S.FAILED, error_message=PACED, temporary=True,
-                          failure=Failure.PACED)
     try:
-        if not row.to:
-            return SendResult(status=S.SKIPPED,
-                              error_message=NO_EMAIL if row.channel == Channel.EMAIL else NO_NUMBER)
-        if row.channel == Channel.EMAIL:
-            subject = email_subject(row.message, ticket_id=row.ticket_id)
-            return email.send(to=row.to, subject=subject, body=row.message)
-        if row.message_type == MessageType.TEMPLATE:
-            if (row.template_name, row.template_language) in blocked:
-                return SendResult(status=S.FAILED,
-                                  error_message=blocked[row.template_name, row.template_language])
-            return whatsapp.send_template(to=row.to, template=templates.stored(row),
-                                          callback_data=row.callback_id)
-        if row.message_type == MessageType.INTERACTIVE:
-            return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id,
-                                      buttons=[tuple(button) for button in row.buttons])
-        return whatsapp.send_text(to=row.to, body=row.message, callback_data=row.callback_id)
+        return senders[row.channel].send(row, deadline=deadline, sleep=sleep)
     except Exception as exc:  # a sender must never raise; if one does, the row still says so
         logger.exception("Notification sender raised instead of returning a result")
         return SendResult(
@@ -373,18 +340,13 @@ def _send(row: NotificationLog, senders, deadline: float, backoff: float, sleep)
             "have gone out. See the server log.")
 
 
-def _slot(deadline: float, sleep) -> bool:
-    """Wait for this message's moment in the business number's pace, while the time bound leaves
-    room to send it."""
-    pacer = pacing.pacer()
-    while True:
-        delay, reserved = pacer.reserve()
-        if delay > 0:
-            if time.monotonic() + delay + one_send() > deadline:
-                return False  # a reserved slot left unused only slows the others down a little
-            sleep(delay)
-        if reserved:
-            return True
+def _answered(outcomes) -> None:
+    by_channel: dict[str, list[str]] = {}
+    for o in outcomes:
+        if o.wamid:
+            by_channel.setdefault(o.job.row.channel, []).append(o.wamid)
+    for name, ids in by_channel.items():
+        channels.get(name).answered(ids)
 
 
 def _late(started: bool) -> SendResult:

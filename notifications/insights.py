@@ -8,7 +8,7 @@ from django.db.models import Case, Count, IntegerField, Min, Q, Subquery, Value,
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from notifications import graph_errors, tally
+from notifications import channels, tally
 from notifications.models import (Channel, DeliveryStatus, HeldStatus, NotificationLog,
                                   NotificationStatus)
 
@@ -155,8 +155,9 @@ def failures_by_code(now: datetime) -> list[FailureGroup]:
     result = []
     for group, seen in zip(counts, _last_seen([g["error_code"] for g in counts], since)):
         code = group["error_code"]
-        if code.isdigit() and graph_errors.lookup(int(code)) is not None:
-            explanation = graph_errors.explain(int(code))
+        known = channels.explain(code) if code else None
+        if known is not None:
+            explanation = known
         elif code:
             explanation = "Not a code this system knows; see the rows' own messages."
         else:

@@ -20,7 +20,7 @@ ADMIN_FOOTER = "_Incident Management System_"
 CLIENT_FOOTER = "_Support Team_"
 _LEADING_SYMBOLS = re.compile(r"^[^A-Za-z0-9]+")
 # A COMMENT_ADDED that is an internal note is told as this event of its own: staff only, a text
-# that says so first, and a reply to it is an internal note too (notifications.inbound).
+# that says so first, and a reply to it is an internal note too (notifications.whatsapp.inbound).
 INTERNAL_NOTE = "INTERNAL_NOTE"
 
 
@@ -191,7 +191,7 @@ NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
             "We will let you know when it is finished again.", CLIENT_FOOTER,
             greet="client_name")),
     ),
-    # Reply to the message to answer on the ticket (notifications.inbound).
+    # Reply to the message to answer on the ticket (notifications.whatsapp.inbound).
     E.COMMENT_ADDED: (
         (P.OWNER, Text(
             "💬 *New Comment on Your Ticket*", (TICKET, AUTHOR), "Reply to this message to answer.",

@@ -43,7 +43,7 @@ class MessageType(models.TextChoices):
 # Messages that reach a person only inside the 24-hour window.
 FREE_TEXT = (MessageType.TEXT, MessageType.INTERACTIVE)
 
-# A message that answers what a person wrote to the business number (notifications.inbound): it
+# A message that answers what a person wrote to the business number (notifications.whatsapp.inbound): it
 # belongs to no ticket event, and to a ticket only when the message was about one.
 REPLY = "REPLY"
 EVENTS = [*TicketEventType.choices, (INTERNAL_NOTE, "Internal note (staff only)"),
@@ -125,7 +125,7 @@ class NotificationLog(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # Filled by status webhooks; a status never moves backwards (see notifications.webhooks).
+    # Filled by status webhooks; a status never moves backwards (see notifications.whatsapp.webhook).
     # From Meta's answer: the recipient's WhatsApp ID, and a hold such as
     # held_for_quality_assessment (template pacing); neither means delivered.
     wa_id = models.CharField("WhatsApp ID", max_length=32, blank=True)
@@ -242,7 +242,7 @@ class HeldStatus(models.Model):
 class Question(models.Model):
     """A question the product asked someone on WhatsApp and waits for them to answer: the reason
     for a Reject they tapped. One at a time per person; answered only by a message that quotes
-    `asked` or quotes nothing, before `expires_at` (notifications.inbound)."""
+    `asked` or quotes nothing, before `expires_at` (notifications.whatsapp.inbound)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="whatsapp_question")

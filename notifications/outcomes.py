@@ -15,9 +15,7 @@ from django.utils import timezone
 
 from accounts.models import UserProfile
 from accounts.services import identities_forget_elsewhere
-from notifications.clients.base import Failure, SendResult
-from notifications.graph_errors import Retry, retry_class
-from notifications.pacing import PAUSE
+from notifications.sending import Failure, Retry, SendResult
 from notifications.models import (
     ARRIVED,
     WAMID_LENGTH,
@@ -35,9 +33,6 @@ S = NotificationStatus
 MAX_ATTEMPTS = 5
 # Seconds before a later try, by how many tries were made so far.
 LATER = (30, 120, 600, 1800)
-# Meta's rate limits: the business number's throughput, and one recipient's (pair rate limit).
-# Waiting always clears them, so they are retried later however many tries they took.
-THROUGHPUT, PAIR_LIMIT = "130429", "131056"
 LONG_ID = "Graph's message id was longer than {limit} characters and is stored cut."
 
 
@@ -52,6 +47,7 @@ class Next(str, Enum):
 
 
 def decide(result: SendResult) -> Next:
+    """The next step after an answer, from what the channel read in it (notifications.channels)."""
     if result.status in (S.SENT, S.SKIPPED):
         return Next.DONE
     if result.failure in (Failure.OUTCOME_UNKNOWN, Failure.INTERNAL):
@@ -62,11 +58,8 @@ def decide(result: SendResult) -> Next:
         return Next.RETRY_LATER
     if result.failure == Failure.BAD_ANSWER and (result.http_status or 0) < 500:
         return Next.UNKNOWN  # a 2xx without a message id may have been accepted
-    if result.error_code.isdigit():  # Graph's answer: its code's class (notifications.graph_errors)
-        return BY_CLASS[retry_class(int(result.error_code), result.http_status)]
-    if (result.http_status or 0) >= 500:
-        # A proxy's page or an answer without a code: a 502 or 504 may have passed it on.
-        return BY_CLASS[retry_class(None, result.http_status)]
+    if result.retry is not None:  # the channel's class for its code (a 502 or 504: UNKNOWN)
+        return BY_CLASS[result.retry]
     return Next.RETRY_LATER if result.temporary else Next.NEVER
 
 
@@ -106,12 +99,11 @@ def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = N
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
     # Waiting always clears these, and a send that never started was no try at all: they are
     # retried later however many tries they took (a row is never FAILED for being late).
-    waits = result.error_code in (THROUGHPUT, PAIR_LIMIT) or result.failure in (
-        Failure.PACED, Failure.NOT_SENT)
+    waits = result.rate_limited or result.failure in (Failure.PACED, Failure.NOT_SENT)
     if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not waits:
         next_step = Next.NEVER
-    if (result.error_code == THROUGHPUT or result.failure == Failure.PACED) and later is None:
-        later = round(PAUSE)  # the pause every sender of the number keeps (notifications.pacing)
+    if result.retry_after is not None and later is None:
+        later = round(result.retry_after)  # a pause every sender keeps (e.g. the number's pace)
     status = result.status if next_step == Next.DONE else OUTCOME_STATUS[next_step]
     error, due = result.error_message or note, None
     if status == S.QUEUED:

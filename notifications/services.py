@@ -15,16 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
-from notifications import delivery, graph_errors, intents, tally, templates, webhooks
-from notifications.models import (
-    ARRIVED,
-    FREE_TEXT,
-    Channel,
-    DeliveryAttempt,
-    MessageType,
-    NotificationLog,
-    NotificationStatus,
-)
+from notifications import channels, delivery, intents, tally
+from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
 from tickets import counts as ticket_counts
 from tickets.models import TicketEvent
 
@@ -93,7 +85,7 @@ def resend(
     """
     allowed = resendable(include_uncertain=include_uncertain)
     if not include_final:
-        allowed &= ~Q(error_code__in=graph_errors.FINAL_CODES)
+        allowed &= ~Q(error_code__in=channels.final_codes())
     now = timezone.now()
     seen = {row.pk: (row.status, row.attempt_count) for row in rows}
     current = (NotificationLog.objects.filter(allowed, pk__in=list(seen))
@@ -104,30 +96,13 @@ def resend(
         changed = NotificationLog.objects.filter(
             allowed, pk=row.pk, status=status, attempt_count=attempts,
         ).update(status=S.QUEUED, next_attempt_at=now, claim="", error_code="", error_message="",
-                 may_have_been_sent=False, **_fresh_message(row, now))
+                 may_have_been_sent=False, **channels.get(row.channel).refresh(row, now))
         if changed:
             queued.append(row.pk)
     if settings.NOTIFICATION_DELIVERY == "celery":
         delivery.tell_workers(queued)
         return list(NotificationLog.objects.filter(pk__in=queued).select_related("recipient"))
     return list(delivery.deliver(queued, sleep=sleep))
-
-
-def _fresh_message(row: NotificationLog, now) -> dict:
-    """What a resend changes: the user's current number or address (it may have been fixed), and
-    a template where free text cannot arrive (131047, or outside the 24-hour window)."""
-    user = row.recipient
-    if row.channel == Channel.EMAIL:
-        return {"to": user.email}
-    changes = {"to": user.profile.whatsapp_number}
-    to_template = row.message_type in FREE_TEXT and bool(row.template_name) and (
-        row.error_code == "131047"
-        or templates.use_template(mode=settings.WHATSAPP_MESSAGE_MODE,
-                                  last_inbound_at=user.profile.whatsapp_last_inbound_at, now=now))
-    if to_template:
-        changes.update(message_type=MessageType.TEMPLATE,
-                       message=templates.preview(templates.stored(row)))
-    return changes
 
 
 # --- Recovery ---------------------------------------------------------------------------------------
@@ -167,9 +142,8 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     # The running counts (the insights page's, the ticket list's): this pass runs every minute.
     tally.fold()
     ticket_counts.fold()
-    # Reports held for a message whose answer was recorded meanwhile, and the ones too old.
-    webhooks.apply_held()
-    webhooks.give_up_held(now)
+    for channel in channels.every():
+        channel.tidy(now)  # e.g. WhatsApp's reports that came before their message's answer
     if settings.NOTIFICATION_DELIVERY == "celery":
         due = list(NotificationLog.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
                    .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:batch])

@@ -1,8 +1,7 @@
 from django.urls import path
 
-from notifications.views import NotificationLogListView, WhatsAppWebhookView
+from notifications.views import NotificationLogListView
 
 urlpatterns = [
-    path("notifications/whatsapp/webhook/", WhatsAppWebhookView.as_view(), name="whatsapp-webhook"),
     path("notifications/logs/", NotificationLogListView.as_view(), name="notification-log-list"),
 ]

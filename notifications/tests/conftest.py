@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from notifications import delivery
-from notifications.clients import get_whatsapp_client
+from notifications.whatsapp.clients import get_whatsapp_client
 from notifications.models import NotificationLog, NotificationStatus
 from notifications.tests import fakes
 from notifications.tests.fakes import FakeWhatsAppSender

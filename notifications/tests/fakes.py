@@ -2,7 +2,8 @@
 import threading
 from dataclasses import dataclass, field
 
-from notifications.clients.base import SendResult, Template
+from notifications.sending import SendResult
+from notifications.whatsapp.types import Template
 from notifications.models import NotificationStatus
 
 

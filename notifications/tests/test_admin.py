@@ -1,7 +1,7 @@
 """Django admin "Notification logs": list, filters, search, read-only detail; logs on the ticket."""
 import pytest
 
-from notifications.clients.base import SendResult
+from notifications.sending import SendResult
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import TicketStatus
 

@@ -5,7 +5,7 @@ import pytest
 import requests
 import responses
 
-from notifications.clients.base import SendResult
+from notifications.sending import SendResult
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import Ticket, TicketStatus
 

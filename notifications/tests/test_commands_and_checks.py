@@ -5,7 +5,7 @@ import pytest
 import responses
 from django.core.management import CommandError, call_command
 
-from notifications.checks import check_whatsapp_settings
+from notifications.whatsapp.checks import check_whatsapp_settings
 
 URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
 

@@ -6,8 +6,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from notifications import delivery, services
-from notifications.clients.base import Failure, SendResult
+from notifications import services
+from notifications.email.channel import NO_EMAIL
+from notifications.sending import Failure, SendResult
 from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus
@@ -33,7 +34,7 @@ def test_whatsapp_and_email_channels_give_a_row_each(cast, ticket_in, settings, 
     by_key = {(r.recipient.username, r.channel): r for r in rows}
     assert set(by_key) == {("dev", "WHATSAPP"), ("dev", "EMAIL"), ("client", "WHATSAPP"), ("client", "EMAIL")}
     assert by_key[("dev", "EMAIL")].status == K
-    assert by_key[("dev", "EMAIL")].error_message == delivery.NO_EMAIL
+    assert by_key[("dev", "EMAIL")].error_message == NO_EMAIL
     email_row = by_key[("client", "EMAIL")]
     assert (email_row.status, email_row.to, email_row.message_type) == (S, "client@example.com", MessageType.EMAIL)
     assert email_row.provider_message_id.startswith("<")  # the Message-ID header

@@ -4,12 +4,14 @@ import pytest
 import responses
 from django.core.management import call_command
 
-from notifications import delivery, graph_errors
-from notifications.graph_errors import Retry
+from notifications import delivery
+from notifications.whatsapp import errors as graph_errors
+from notifications.sending import Retry
 from notifications.models import NotificationLog
 from notifications.models import NotificationStatus as S
 from notifications.outcomes import Next, decide
-from notifications.clients.whatsapp import WhatsAppClient
+from notifications.whatsapp.channel import classify
+from notifications.whatsapp.client import WhatsAppClient
 from notifications.tests.test_whatsapp_client import URL, graph, graph_error  # noqa: F401
 from tickets.models import TicketStatus
 
@@ -50,7 +52,7 @@ def test_a_code_not_in_the_table_is_retried_now_only_after_a_5xx():
 ])
 def test_graphs_answer_decides_by_its_code(whatsapp, graph, code, http, next_step):  # noqa: F811
     graph.post(URL, **graph_error(code, f"(#{code}) Title", details="d", http=http))
-    assert decide(whatsapp.send_text(to="+201234567890", body="x")) is next_step
+    assert decide(classify(whatsapp.send_text(to="+201234567890", body="x"))) is next_step
 
 
 def test_the_message_has_metas_details_once_and_never_the_title_twice(whatsapp, graph):  # noqa: F811

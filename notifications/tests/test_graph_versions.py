@@ -5,8 +5,8 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
-from notifications import graph_versions
-from notifications.checks import check_whatsapp_settings
+from notifications.whatsapp import versions as graph_versions
+from notifications.whatsapp.checks import check_whatsapp_settings
 
 TODAY = date(2026, 11, 30)
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from notifications import buttons, inbound
+from notifications.whatsapp import buttons, inbound
 from notifications import services as notification_services
 from notifications.models import (REPLY, Channel, MessageType, NotificationLog, NotificationStatus,
                                   Question, ReceivedMessage)

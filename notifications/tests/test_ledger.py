@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django.utils import timezone
 
-from notifications import delivery, outcomes, webhooks
-from notifications.clients.base import Failure, SendResult
+from notifications import delivery, outcomes
+from notifications.whatsapp import webhook as webhooks
+from notifications.sending import Failure, SendResult
 from notifications.models import WAMID_LENGTH, NotificationLog, NotificationStatus
 from notifications.tests.fakes import FakeWhatsAppSender
 from notifications.tests.test_webhooks import T0, body_of, envelope, post, status

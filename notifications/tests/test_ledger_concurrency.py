@@ -4,7 +4,7 @@ import pytest
 
 from accounts.tests.factories import make_admin
 from notifications import delivery, outcomes, services
-from notifications.clients.base import Failure, SendResult
+from notifications.sending import Failure, SendResult
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import TicketEventType as E
 from tickets.models import TicketStatus

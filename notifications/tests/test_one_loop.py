@@ -16,7 +16,7 @@ from notifications.models import NotificationLog, NotificationStatus
 from notifications.tests.fakes import FakeWhatsAppSender
 from notifications.tests.test_inbound import notified, tap
 from notifications.tests.test_webhooks import envelope, post
-from notifications.views import ThenSend
+from notifications.whatsapp.views import ThenSend
 from tickets.models import TicketEventType, TicketStatus
 from tickets.tests.threads import all_at_once, skip_unless_postgres
 

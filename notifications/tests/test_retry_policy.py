@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from notifications import delivery, services
-from notifications.clients.base import Failure, SendResult
+from notifications.sending import Failure, SendResult
 from notifications.models import NotificationLog
 from notifications.models import NotificationStatus as S
 from notifications.outcomes import MAX_ATTEMPTS, Next, outcome, record
@@ -51,7 +51,7 @@ def refused_for_good(cast, ticket_in, sender, notify, code: str) -> Notification
 
 def test_the_admins_resend_leaves_out_codes_no_resend_can_cure(staff, cast, ticket_in, sender,
                                                                notify):
-    from notifications.graph_errors import FINAL_CODES
+    from notifications.whatsapp.errors import FINAL_CODES
 
     row = refused_for_good(cast, ticket_in, sender, notify, FINAL_CODES[0])
     calls = len(sender.calls)

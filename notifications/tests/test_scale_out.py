@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from accounts.tests.factories import make_admin
 from Incident.celery import app as celery_app
-from notifications import delivery, pacing, services, tasks
-from notifications.clients.base import Failure, SendResult
+from notifications import delivery, services, tasks
+from notifications.whatsapp import channel, pacing
+from notifications.sending import Failure, SendResult
 from notifications.models import NotificationLog
 from notifications.models import NotificationStatus as S
 from notifications.outcomes import MAX_ATTEMPTS
@@ -273,7 +274,7 @@ def test_a_pace_that_leaves_no_room_in_the_time_bound_sends_nothing_and_says_so(
     [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
                              sleep=sleeps.append)
     assert sender.calls == [] and row.status == S.QUEUED and not row.may_have_been_sent
-    assert row.error_message.startswith(delivery.PACED) and sleeps == []
+    assert row.error_message.startswith(channel.PACED) and sleeps == []
     assert timezone.now() < row.next_attempt_at <= timezone.now() + timedelta(seconds=pacing.PAUSE)
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from accounts.tests.factories import make_admin
 from notifications import delivery
-from notifications.clients.base import SendResult
-from notifications.clients.console import ConsoleWhatsAppClient
+from notifications.sending import SendResult
+from notifications.whatsapp.console import ConsoleWhatsAppClient
 from notifications.models import Channel, NotificationLog, NotificationStatus
 from notifications.tests.fakes import FakeWhatsAppSender
 from tickets import services as ticket_services
@@ -206,7 +206,7 @@ def test_console_mode_prints_the_whole_message_and_skips(cast, ticket_in, capsys
 
 
 def test_without_a_token_the_default_sender_is_console_mode(cast, ticket_in, settings, capsys, notify):
-    settings.WHATSAPP_CLIENT_FACTORY = "notifications.clients.default_client"
+    settings.WHATSAPP_CLIENT_FACTORY = "notifications.whatsapp.clients.default_client"
     settings.WHATSAPP_ACCESS_TOKEN = ""
     ticket = ticket_in(TicketStatus.OPENED)
     [row] = notify(ticket, E.TICKET_OPENED)

@@ -10,7 +10,8 @@ import pytest
 import responses
 from django.core.management import CommandError, call_command
 
-from notifications import delivery, template_state, templates
+from notifications import delivery
+from notifications.whatsapp import template_state, templates
 from notifications.models import MessageType, NotificationLog, WhatsAppTemplate
 from notifications.models import NotificationStatus as S
 from notifications.tests.test_webhooks import body_of, post

@@ -8,9 +8,9 @@ import responses
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from notifications import templates
-from notifications.clients.base import Template
-from notifications.clients.whatsapp import WhatsAppClient
+from notifications.whatsapp import templates
+from notifications.whatsapp.types import Template
+from notifications.whatsapp.client import WhatsAppClient
 from notifications.models import MessageType, NotificationLog
 from notifications.tests.test_messages import FACTS
 from tickets.models import TicketEventType as E

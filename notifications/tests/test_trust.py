@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from accounts.models import NumberOrigin, UserProfile
 from accounts.tests.test_admin import _change_form
-from notifications import inbound, intents
+from notifications.whatsapp import channel, inbound
 from notifications import services as notification_services
-from notifications.clients.base import SendResult
+from notifications.sending import SendResult
 from notifications.messages import INTERNAL_NOTE
 from notifications.models import Channel, NotificationLog, NotificationStatus, Question, ReceivedMessage
 from notifications.tests.conftest import send_event
@@ -359,7 +359,7 @@ def test_stop_and_start_still_work_from_a_number_not_proved(client, cast, self_s
 
 def test_the_reply_log_row_of_a_skipped_unproved_number_tells_what_to_do(cast, ticket_in, self_set):
     row = notified(ticket_in(TicketStatus.OPENED), TicketEventType.TICKET_OPENED, cast.client)
-    assert row.error_message == intents.NOT_PROVED
+    assert row.error_message == channel.NOT_PROVED
 
 
 def test_an_id_learnt_for_one_person_is_forgotten_by_any_other(cast, ticket_in, sender):

@@ -359,7 +359,7 @@ def test_a_large_signed_batch_is_accepted(client, sent_row, settings):
 
 
 def test_a_body_over_the_webhook_limit_is_413(client, monkeypatch):
-    from notifications import views
+    from notifications.whatsapp import views
 
     monkeypatch.setattr(views, "WEBHOOK_MAX_BYTES", 100)
     response = post(client, b"{" + b" " * 200 + b"}")

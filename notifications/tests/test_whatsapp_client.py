@@ -8,8 +8,8 @@ import requests
 import responses
 import urllib3
 
-from notifications.clients.base import Template
-from notifications.clients.whatsapp import WhatsAppClient
+from notifications.whatsapp.types import Template
+from notifications.whatsapp.client import WhatsAppClient
 from notifications.models import NotificationStatus
 
 TOKEN = "EAAtest-token-DO-NOT-LEAK-1234567890"

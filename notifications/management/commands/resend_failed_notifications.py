@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from notifications import graph_errors, services
+from notifications import channels, services
 from notifications.models import NotificationLog, NotificationStatus
 from tickets.models import TicketEventType
 
@@ -43,11 +43,11 @@ class Command(BaseCommand):
         else:
             # Codes no resend can cure (the person opted out, an experiment, the business's own
             # number...): resending them in bulk would only fail again, or annoy.
-            final = rows.filter(error_code__in=graph_errors.FINAL_CODES).count()
-            rows = rows.exclude(error_code__in=graph_errors.FINAL_CODES)
+            final = rows.filter(error_code__in=channels.final_codes()).count()
+            rows = rows.exclude(error_code__in=channels.final_codes())
             if final:
                 self.stdout.write(f"Left out {final} notification(s) that failed with a code no "
-                                  "resend can cure (" + ", ".join(graph_errors.FINAL_CODES)
+                                  "resend can cure (" + ", ".join(channels.final_codes())
                                   + "); name one with --error-code to resend it anyway.")
         rows = list(rows)
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from notifications import buttons
-from notifications.clients.base import Template
+from notifications.whatsapp import buttons
+from notifications.whatsapp.types import Template
 from notifications.messages import INTERNAL_NOTE, TicketFacts
 from tickets.models import TicketEventType as E
 from tickets.transitions import Party
@@ -32,7 +32,7 @@ class TemplateSpec:
     language: str
     params: tuple[str, ...]
     body: str  # the text to register in WhatsApp Manager (README); not sent
-    buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (notifications.buttons)
+    buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (notifications.whatsapp.buttons)
 
 
 def _titles(event: str, party: Party) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.phone import normalize_whatsapp_number
-from notifications.clients import get_whatsapp_client
+from notifications.whatsapp.clients import get_whatsapp_client
 from notifications.models import NotificationStatus
 
 

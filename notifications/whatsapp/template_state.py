@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from notifications import templates
+from notifications.whatsapp import templates
 from notifications.models import WhatsAppTemplate
 
 APPROVED = WhatsAppTemplate.APPROVED

@@ -2,7 +2,8 @@
 import sys
 from typing import TextIO
 
-from notifications.clients.base import Button, SendResult, Template
+from notifications.sending import SendResult
+from notifications.whatsapp.types import Button, Template
 from notifications.models import NotificationStatus
 
 CONSOLE_MODE_REASON = (
@@ -20,7 +21,7 @@ class ConsoleWhatsAppClient:
         return self._print(to, body + _buttons([title for _, title in buttons]))
 
     def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
-        from notifications.templates import preview  # the registered body, its values filled in
+        from notifications.whatsapp.templates import preview  # the registered body, its values filled in
 
         return self._print(to, preview(template))
 

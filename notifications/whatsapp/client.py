@@ -8,8 +8,9 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from notifications import graph_errors, graph_versions
-from notifications.clients.base import Button, Failure, SendResult, Template
+from notifications.whatsapp import errors, versions
+from notifications.sending import Failure, SendResult
+from notifications.whatsapp.types import Button, Template
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class WhatsAppClient:
         *,
         access_token: str,
         phone_number_id: str,
-        api_version: str = graph_versions.DEFAULT,
+        api_version: str = versions.DEFAULT,
         base_url: str = "https://graph.facebook.com",
         timeout: float = 10.0,
         pool_size: int = 16,
@@ -176,16 +177,16 @@ class WhatsAppClient:
         details = (error.get("error_data") or {}).get("details", "") if isinstance(
             error.get("error_data"), dict
         ) else ""
-        message = graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))
+        message = errors.explain(code, str(error.get("message") or ""), str(details or ""))
         if not error:
             message = f"WhatsApp answered HTTP {status} without an error object. {_next_step(status)}"
-        retry = graph_errors.retry_class(code, status)
+        retry = errors.retry_class(code, status)
         subcode = error.get("error_subcode")
         return self._failed(
             message,
             http_status=status,
             error_code="" if code is None else str(code),
-            temporary=retry in (graph_errors.Retry.NOW, graph_errors.Retry.LATER),
+            temporary=retry in (errors.Retry.NOW, errors.Retry.LATER),
             failure=Failure.PROVIDER_ERROR,
             fbtrace_id=str(error.get("fbtrace_id") or "")[:64],
             error_subcode=str(subcode)[:32] if isinstance(subcode, int) else "",
@@ -239,7 +240,7 @@ class WhatsAppClient:
                 error.get("error_data"), dict) else ""
             raise GraphCallFailed(self._redact(
                 f"HTTP {response.status_code}, code {code}: "
-                + graph_errors.explain(code, str(error.get("message") or ""), str(details or ""))))
+                + errors.explain(code, str(error.get("message") or ""), str(details or ""))))
         return data
 
     def _failed(self, message: str, **fields) -> SendResult:
@@ -284,7 +285,7 @@ def _first(data: dict, items: str, key: str) -> str:
 
 def _next_step(status: int) -> str:
     """What follows an answer that is not Graph's own, as notifications.outcomes decides it."""
-    if status in graph_errors.MAY_HAVE_PASSED:
+    if status in errors.MAY_HAVE_PASSED:
         return ("A gateway answered: the message may or may not have gone out, so it is not sent "
                 "again by itself. A delivery report will settle it; check with the recipient "
                 "before resending.")

@@ -8,14 +8,8 @@ turns it into the next step). Sources: Meta's error-codes page as summarised in
 """
 import re
 from dataclasses import dataclass
-from enum import Enum
 
-
-class Retry(str, Enum):
-    NOW = "retry now"  # a passing fault: the same request again, in this run
-    LATER = "retry later"  # waiting clears it: QUEUED again, with a growing delay
-    NEVER = "never"  # a person must change something first (or, for a few codes, never at all)
-    UNKNOWN = "unknown"  # it may have gone out: never repeated blindly
+from notifications.sending import Retry
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
-from notifications.clients.base import SendResult, WhatsAppSender
-from notifications.clients.console import ConsoleWhatsAppClient
-from notifications.clients.whatsapp import WhatsAppClient
+from notifications.sending import SendResult
+from notifications.whatsapp.types import WhatsAppSender
+from notifications.whatsapp.console import ConsoleWhatsAppClient
+from notifications.whatsapp.client import WhatsAppClient
 
 __all__ = ["SendResult", "WhatsAppSender", "get_whatsapp_client", "default_client"]
 

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from accounts.models import UserProfile
 from accounts.services import identities_forget_elsewhere
-from notifications import graph_errors
+from notifications.whatsapp import errors
 from notifications.outcomes import sql_cast
 from notifications.models import (WAMID_LENGTH, DeliveryStatus, HeldStatus, NotificationLog,
                                   NotificationStatus)
@@ -70,7 +70,7 @@ class InboundMessage:
     # what WhatsApp said about it.
     system: bool = False
     changed_number: str = ""
-    # What they sent (notifications.inbound acts on it): the message's wamid and type, its text,
+    # What they sent (notifications.whatsapp.inbound acts on it): the message's wamid and type, its text,
     # a tapped button's payload, and the wamid of the message of ours it quotes or answers.
     wamid: str = ""
     kind: str = ""
@@ -342,7 +342,7 @@ def _apply(row: NotificationLog, update: StatusUpdate) -> set[str]:
         if new == DeliveryStatus.FAILED:
             row.error_code = update.error_code
             code = int(update.error_code) if update.error_code.isdigit() else None
-            row.error_message = graph_errors.explain(code, update.error_title, update.error_details)
+            row.error_message = errors.explain(code, update.error_title, update.error_details)
             if row.status in SETTLED_BY_FAILURE:
                 row.status = NotificationStatus.FAILED
                 row.may_have_been_sent = False

@@ -4,7 +4,7 @@ number, and the sentence it answers with.
 - STOP / START (or the Arabic words): their WhatsApp notifications off and on.
 - VERIFY and their code: the number is proved theirs. Until a number that must be proved is
   (WHATSAPP_REQUIRE_PROOF), these three are all it can do.
-- A tapped button: the ticket action it stands for, taken as that person (notifications.buttons).
+- A tapped button: the ticket action it stands for, taken as that person (notifications.whatsapp.buttons).
 - Text while a question waits (the reason for a Reject they tapped): its answer, when it quotes
   the question or quotes nothing. A message quoting another notification is never the answer.
 - Other text: a comment on the ticket of the message it quotes (an internal note when that was
@@ -28,9 +28,10 @@ from accounts.models import UserProfile
 from accounts.selectors import number_unproved
 from accounts.services import LOCK, number_prove
 from Incident.errors import ApplicationError
-from notifications import buttons, services, webhooks
+from notifications import services
+from notifications.whatsapp import buttons, webhook
 from notifications.models import NotificationLog, Question, ReceivedMessage
-from notifications.webhooks import InboundMessage
+from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
 from tickets import services as tickets
 from tickets.models import Source, Ticket, TicketEvent
@@ -84,10 +85,10 @@ class Quoted:
 def handle(messages: list[InboundMessage]) -> int:
     """Act on every message a known, active user wrote; returns how many were new."""
     written = [m for m in messages if not m.system and m.wamid and m.kind]
-    profiles = webhooks.senders(written) if written else []
+    profiles = webhook.senders(written) if written else []
     acted = 0
     for message in written:
-        profile = webhooks.sender_of(profiles, message)
+        profile = webhook.sender_of(profiles, message)
         if profile is not None and _handle_one(profile, message):
             acted += 1
     return acted

@@ -4,9 +4,9 @@ deployment."""
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from notifications import template_state
-from notifications.clients import default_client
-from notifications.clients.whatsapp import GraphCallFailed, WhatsAppClient
+from notifications.whatsapp import template_state
+from notifications.whatsapp.clients import default_client
+from notifications.whatsapp.client import GraphCallFailed, WhatsAppClient
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.checks import Error, Warning, register
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from notifications import graph_versions, templates
+from notifications.whatsapp import templates, versions
 
 VERSION_FORM = re.compile(r"^v\d+\.\d+$")
 
@@ -34,11 +34,11 @@ def check_whatsapp_settings(app_configs, **kwargs) -> list:
     if not VERSION_FORM.match(str(settings.WHATSAPP_API_VERSION)):
         problems.append(Error(
             f"WHATSAPP_API_VERSION {settings.WHATSAPP_API_VERSION!r} is not of the form vNN.N.",
-            hint=f"For example {graph_versions.DEFAULT}.",
+            hint=f"For example {versions.DEFAULT}.",
             id="notifications.E002",
         ))
     else:
-        heads_up = graph_versions.notice(settings.WHATSAPP_API_VERSION, timezone.localdate())
+        heads_up = versions.notice(settings.WHATSAPP_API_VERSION, timezone.localdate())
         if heads_up is not None:
             kind = Error if heads_up.level == "error" else Warning
             problems.append(kind(heads_up.message, id="notifications.W003"

@@ -4,7 +4,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from notifications.clients.base import Failure, SendResult
+from notifications.sending import Failure, SendResult
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)

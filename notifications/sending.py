@@ -1,7 +1,7 @@
-"""What every sender returns and promises, so the service never depends on which one it has."""
-from dataclasses import dataclass, field
+"""What every channel's sender returns, and how the ledger names an answer's retry class: the
+language the delivery loop and the channels share."""
+from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
 
 from notifications.models import NotificationStatus
 
@@ -15,6 +15,16 @@ class Failure(str, Enum):
     BAD_ANSWER = "bad_answer"  # an answer that cannot be read: HTML, or no message id
     INTERNAL = "internal"  # our own code failed
     PACED = "paced"  # not sent: the business number's pace left no room in the time bound
+
+
+class Retry(str, Enum):
+    """A channel's reading of a failed answer; notifications.outcomes.decide turns it into the
+    notification's next step."""
+
+    NOW = "retry now"  # a passing fault: the same request again, in this run
+    LATER = "retry later"  # waiting clears it: QUEUED again, with a growing delay
+    NEVER = "never"  # a person must change something first (or, for a few codes, never at all)
+    UNKNOWN = "unknown"  # it may have gone out: never repeated blindly
 
 
 @dataclass(frozen=True)
@@ -34,24 +44,10 @@ class SendResult:
     # held_for_quality_assessment (never a sign of delivery).
     wa_id: str = ""
     message_status: str = ""
+    # The channel's reading of a failure (notifications.channels): its retry class (None: judged
+    # by `failure` and `temporary` alone), whether waiting alone clears it (a rate limit: never
+    # counted toward FAILED), and the seconds to wait when the channel knows them.
+    retry: Retry | None = None
+    rate_limited: bool = False
+    retry_after: float | None = None
 
-
-@dataclass(frozen=True)
-class Template:
-    name: str
-    language: str
-    params: list[str] = field(default_factory=list)
-    buttons: list[str] = field(default_factory=list)  # each quick-reply button's payload, in order
-
-
-# A reply button: the payload it sends back when tapped, and its title (at most 20 characters).
-Button = tuple[str, str]
-
-
-class WhatsAppSender(Protocol):
-    """Never raises for a failed send: every outcome is a SendResult."""
-
-    def send_text(self, *, to: str, body: str, callback_data: str = "",
-                  buttons: list[Button] = ()) -> SendResult: ...
-
-    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult: ...

@@ -1,7 +1,7 @@
 """The Graph API versions this product knows, and the day Meta stops serving each.
 
 From Meta's Graph API changelog ("Available Graph API versions"). A version past its day answers
-every send with an error, so the system check warns ahead of it (notifications.checks) and the
+every send with an error, so the system check warns ahead of it (notifications.whatsapp.checks) and the
 insights page says so too. None: Meta has not announced the day yet.
 """
 from dataclasses import dataclass

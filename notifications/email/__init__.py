@@ -1,0 +1,1 @@
+"""Email, one of the ledger's channels (notifications.channels)."""
