@@ -236,7 +236,7 @@ WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=32, cast=int)
 # template otherwise: the only mode that reaches someone who never wrote, and the default),
 # `text` (always free text) or `template` (always templates).
 WHATSAPP_MESSAGE_MODE = config("WHATSAPP_MESSAGE_MODE", default="auto")
-# JSON overriding the per-event templates of notifications/whatsapp/templates.py, e.g.
+# JSON overriding the templates of the notices table (NOTICES, notifications/messages.py), e.g.
 # {"TICKET_CREATED": {"name": "ticket_created", "language": "en_US", "params": ["ticket_id", "title"]}}
 WHATSAPP_TEMPLATES = config("WHATSAPP_TEMPLATES", default="")
 # Which WhatsApp numbers must be proved (the code sent from that phone) before anything is sent to

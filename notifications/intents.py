@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from notifications import channels as channels_
 from notifications.channels import Notice
-from notifications.messages import INTERNAL_NOTE, MAX_LENGTH, NOTIFIED, TicketFacts, render
+from notifications.messages import INTERNAL_NOTE, MAX_LENGTH, TicketFacts, parties, render
 from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog
 from notifications.recipients import recipients_for
 from tickets.models import Ticket, TicketEvent
@@ -97,7 +97,7 @@ def _party_of(row: NotificationLog):
     """Which text a fallback repeats: the recipient's party to the event, as when it was sent
     (the event's first party when they no longer are one, e.g. deactivated since)."""
     found = recipients_for(ticket=row.ticket, event=row.event, actor_id=None)
-    return next((r.party for r in found if r.user.pk == row.recipient_id), NOTIFIED[row.event][0][0])
+    return next((r.party for r in found if r.user.pk == row.recipient_id), parties(row.event)[0])
 
 
 def channels() -> set[str]:

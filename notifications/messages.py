@@ -1,5 +1,5 @@
-"""Who is told of each event and what they read: one table, NOTIFIED. Pure: facts in, text out;
-no database, no HTTP.
+"""Who is told of each event, what they read, the template and the buttons: one table, NOTICES.
+Pure: facts in, text out; no database, no HTTP.
 
 The admin "new ticket" and client "ticket opened" texts are the setup guide's, character for
 character; the others follow their style: an emoji and a *bold* title, the fields that matter to
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tickets.models import TicketEventType as E
-from tickets.transitions import Party
+from tickets.transitions import Action, Party
 
 # WhatsApp refuses text bodies over 4096 characters, and the body of a message with reply buttons
 # over 1024.
@@ -46,8 +46,8 @@ class TicketFacts:
 def render(event: str, party: Party, facts: TicketFacts, limit: int = MAX_LENGTH) -> str:
     """The text `party` reads about `event`, at most `limit` characters long (a message with
     reply buttons may have 1,024)."""
-    template = dict(NOTIFIED[event])[party]
-    text = template(facts)
+    text_of = notice(event, party).text
+    text = text_of(facts)
     # Cut the longest free-text fields first, the description before anything else, so the
     # title, status and footer always survive.
     for field in ("description", "comment", "resolution", "rejection_reason", "title", "project"):
@@ -55,7 +55,7 @@ def render(event: str, party: Party, facts: TicketFacts, limit: int = MAX_LENGTH
         if overflow <= 0:
             return text
         facts = _shorten(facts, field, overflow)
-        text = template(facts)
+        text = text_of(facts)
     return _cut(text, limit) if length(text) > limit else text
 
 
@@ -128,91 +128,171 @@ NOTE = ("Note", "comment")
 INTERNAL_CLOSING = ("The client does not see this note. A reply to this message is saved as an "
                     "internal note too.")
 
-P = Party
-# Per event, who is told (in this order) and the text they read. Party.ADMIN means every active
-# admin, Party.OWNER the ticket's client, Party.ASSIGNED_DEVELOPER its developer. Edits of details
-# (TICKET_UPDATED) tell nobody.
-NOTIFIED: dict[str, tuple[tuple[Party, Callable[[TicketFacts], str]], ...]] = {
-    E.TICKET_CREATED: ((P.ADMIN, Text(
+@dataclass(frozen=True)
+class TemplateSpec:
+    """A WhatsApp message template: what the product sends outside the 24-hour window, and what
+    `whatsapp_templates --create` registers (notifications.whatsapp.templates fills it in)."""
+
+    name: str
+    language: str
+    params: tuple[str, ...]
+    body: str  # the text to register in WhatsApp Manager (README); not sent
+    buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (from the notice's actions)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One party's notice of one event: the text they read, the template that carries it outside
+    the 24-hour window, and the actions offered as reply buttons."""
+
+    party: Party
+    text: Callable[[TicketFacts], str]
+    template: TemplateSpec
+    buttons: tuple[Action, ...] = ()
+    # WHATSAPP_TEMPLATES names this template "EVENT:PARTY" (it is this party's own), not "EVENT".
+    own_template: bool = False
+
+
+def _template(name: str, params: str, body: str) -> TemplateSpec:
+    return TemplateSpec(name, "en_US", tuple(params.split()), body)
+
+
+CREATED = _template(
+    "ticket_created", "ticket_id client_name title project priority",
+    "🎫 New ticket #{{1}} from {{2}}: {{3}} (project {{4}}, priority {{5}}). "
+    "Please review and assign it.")
+OPENED = _template(
+    "ticket_opened", "recipient_name ticket_id title",
+    "✅ Hello {{1}}, your ticket #{{2}} \"{{3}}\" has been opened. "
+    "We will assign a developer shortly.")
+ASSIGNED = _template(
+    "developer_assigned", "recipient_name developer_name ticket_id title",
+    "👨‍💻 Hello {{1}}, {{2}} has been assigned to ticket #{{3}} \"{{4}}\".")
+ASSIGNED_TO_YOU = _template(
+    "ticket_assigned_to_you", "recipient_name ticket_id title priority",
+    "👨‍💻 Hello {{1}}, ticket #{{2}} \"{{3}}\" (priority {{4}}) has been assigned to you.")
+STARTED = _template(
+    "work_started", "recipient_name ticket_id title developer_name",
+    "🛠️ Hello {{1}}, work has started on your ticket #{{2}} \"{{3}}\" ({{4}}).")
+FINISHED = _template(
+    "work_finished", "recipient_name ticket_id title resolution",
+    "🎉 Hello {{1}}, work on ticket #{{2}} \"{{3}}\" is finished. Resolution: {{4}}")
+CLOSED = _template(
+    "ticket_closed", "recipient_name ticket_id title",
+    "🔒 Hello {{1}}, ticket #{{2}} \"{{3}}\" is now closed. Thank you.")
+REJECTED = _template(
+    "ticket_rejected", "recipient_name ticket_id title rejection_reason",
+    "❌ Hello {{1}}, your ticket #{{2}} \"{{3}}\" was rejected. Reason: {{4}}")
+REOPENED = _template(
+    "ticket_reopened", "recipient_name ticket_id title author_name",
+    "🔁 Hello {{1}}, ticket #{{2}} \"{{3}}\" was reopened by {{4}}: it is back in progress.")
+COMMENTED = _template(
+    "comment_added", "recipient_name ticket_id title author_name comment",
+    "💬 Hello {{1}}, new comment on ticket #{{2}} \"{{3}}\" from {{4}}: {{5}}")
+NOTED = _template(
+    "internal_note", "ticket_id title author_name comment",
+    "🔐 Internal note, staff only: ticket #{{1}} \"{{2}}\", from {{3}}: {{4}}")
+
+P, A = Party, Action
+# Per event, who is told (in this order), what they read, the template and the reply buttons.
+# Party.ADMIN means every active admin, Party.OWNER the ticket's client, Party.ASSIGNED_DEVELOPER
+# its developer. Edits of details (TICKET_UPDATED) tell nobody. README's tables are checked
+# against this one.
+NOTICES: dict[str, tuple[Notice, ...]] = {
+    E.TICKET_CREATED: (Notice(P.ADMIN, Text(
         "🎫 *New Ticket Created*", (CLIENT, ("Title", "title"), PROJECT, PRIORITY, CATEGORY),
-        "Please review and assign this ticket.", ADMIN_FOOTER, blocks=(DESCRIPTION,))),),
-    E.TICKET_OPENED: ((P.OWNER, Text(
+        "Please review and assign this ticket.", ADMIN_FOOTER, blocks=(DESCRIPTION,)),
+        CREATED, (A.OPEN, A.REJECT)),),
+    E.TICKET_OPENED: (Notice(P.OWNER, Text(
         "✅ *Your Ticket Has Been Opened*", (TICKET, PROJECT, STATUS),
         "We will assign a developer shortly.", CLIENT_FOOTER, greet="client_name",
-        opening="Your ticket has been acknowledged.")),),
+        opening="Your ticket has been acknowledged."), OPENED),),
     E.DEVELOPER_ASSIGNED: (
-        (P.ASSIGNED_DEVELOPER, Text(
+        Notice(P.ASSIGNED_DEVELOPER, Text(
             "👨‍💻 *New Ticket Assigned to You*", (TICKET, PROJECT, PRIORITY, CATEGORY, CLIENT),
             "Please start work on it when you are ready.", ADMIN_FOOTER, greet="developer_name",
-            blocks=(DESCRIPTION,))),
-        (P.OWNER, Text(
+            blocks=(DESCRIPTION,)), ASSIGNED_TO_YOU, (A.START,), own_template=True),
+        Notice(P.OWNER, Text(
             "👨‍💻 *A Developer Has Been Assigned*", (TICKET, PROJECT, DEVELOPER, STATUS),
-            "We will let you know when work starts.", CLIENT_FOOTER, greet="client_name")),
+            "We will let you know when work starts.", CLIENT_FOOTER, greet="client_name"),
+            ASSIGNED),
     ),
-    E.WORK_STARTED: ((P.OWNER, Text(
+    E.WORK_STARTED: (Notice(P.OWNER, Text(
         "🛠️ *Work Has Started on Your Ticket*", (TICKET, PROJECT, DEVELOPER, STATUS),
-        "We will let you know when it is finished.", CLIENT_FOOTER, greet="client_name")),),
+        "We will let you know when it is finished.", CLIENT_FOOTER, greet="client_name"),
+        STARTED),),
     E.WORK_FINISHED: (
-        (P.OWNER, Text(
+        Notice(P.OWNER, Text(
             "🎉 *Work on Your Ticket Is Finished*", (TICKET, PROJECT, DEVELOPER, STATUS),
             "Please check the result. You can close the ticket if all is well.", CLIENT_FOOTER,
-            greet="client_name", blocks=(RESOLUTION,), skip_empty_blocks=True)),
-        (P.ADMIN, Text(
+            greet="client_name", blocks=(RESOLUTION,), skip_empty_blocks=True),
+            FINISHED, (A.CLOSE, A.REOPEN)),
+        Notice(P.ADMIN, Text(
             "🏁 *Ticket Finished*", (CLIENT, ("Title", "title"), PROJECT, PRIORITY, DEVELOPER),
             "Please review and close this ticket.", ADMIN_FOOTER, blocks=(RESOLUTION,),
-            skip_empty_blocks=True)),
+            skip_empty_blocks=True), FINISHED, (A.CLOSE, A.REOPEN)),
     ),
     E.TICKET_CLOSED: (
-        (P.OWNER, Text(
+        Notice(P.OWNER, Text(
             "🔒 *Your Ticket Has Been Closed*", (TICKET, PROJECT, STATUS),
             "Thank you for your patience. If the problem comes back, please file a new ticket.",
-            CLIENT_FOOTER, greet="client_name")),
-        (P.ASSIGNED_DEVELOPER, Text(
+            CLIENT_FOOTER, greet="client_name"), CLOSED),
+        Notice(P.ASSIGNED_DEVELOPER, Text(
             "🔒 *Ticket Closed*", (TICKET, PROJECT, CLIENT, STATUS),
             "The ticket is done. Thank you for your work on it.", ADMIN_FOOTER,
-            greet="developer_name")),
+            greet="developer_name"), CLOSED),
     ),
-    E.TICKET_REJECTED: ((P.OWNER, Text(
+    E.TICKET_REJECTED: (Notice(P.OWNER, Text(
         "❌ *Your Ticket Has Been Rejected*", (TICKET, PROJECT, STATUS),
         "If you think this is a mistake, please file a new ticket with more details.",
-        CLIENT_FOOTER, greet="client_name", blocks=(("Reason", "rejection_reason"),))),),
+        CLIENT_FOOTER, greet="client_name", blocks=(("Reason", "rejection_reason"),)),
+        REJECTED),),
     E.TICKET_REOPENED: (
-        (P.ASSIGNED_DEVELOPER, Text(
+        Notice(P.ASSIGNED_DEVELOPER, Text(
             "🔁 *Ticket Reopened: Not Fixed Yet*", (TICKET, PROJECT, CLIENT, AUTHOR),
             "Please have another look; the ticket is back in progress.", ADMIN_FOOTER,
             greet="developer_name", blocks=(("What is still wrong", "comment"),),
-            skip_empty_blocks=True)),
-        (P.ADMIN, Text(
+            skip_empty_blocks=True), REOPENED),
+        Notice(P.ADMIN, Text(
             "🔁 *Ticket Reopened*", (CLIENT, ("Title", "title"), PROJECT, DEVELOPER, AUTHOR),
             "The ticket is back in progress with its developer.", ADMIN_FOOTER,
-            blocks=(("What is still wrong", "comment"),), skip_empty_blocks=True)),
-        (P.OWNER, Text(
+            blocks=(("What is still wrong", "comment"),), skip_empty_blocks=True), REOPENED),
+        Notice(P.OWNER, Text(
             "🔁 *Your Ticket Is Back in Progress*", (TICKET, PROJECT, DEVELOPER, STATUS),
             "We will let you know when it is finished again.", CLIENT_FOOTER,
-            greet="client_name")),
+            greet="client_name"), REOPENED),
     ),
     # Reply to the message to answer on the ticket (notifications.whatsapp.inbound).
     E.COMMENT_ADDED: (
-        (P.OWNER, Text(
+        Notice(P.OWNER, Text(
             "💬 *New Comment on Your Ticket*", (TICKET, AUTHOR), "Reply to this message to answer.",
-            CLIENT_FOOTER, greet="client_name", blocks=(COMMENT,))),
-        (P.ASSIGNED_DEVELOPER, Text(
+            CLIENT_FOOTER, greet="client_name", blocks=(COMMENT,)), COMMENTED),
+        Notice(P.ASSIGNED_DEVELOPER, Text(
             "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
-            ADMIN_FOOTER, greet="developer_name", blocks=(COMMENT,))),
-        (P.ADMIN, Text(
+            ADMIN_FOOTER, greet="developer_name", blocks=(COMMENT,)), COMMENTED),
+        Notice(P.ADMIN, Text(
             "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
-            ADMIN_FOOTER, blocks=(COMMENT,))),
+            ADMIN_FOOTER, blocks=(COMMENT,)), COMMENTED),
     ),
     # Never the client: an internal note is for the ticket's staff.
     INTERNAL_NOTE: (
-        (P.ASSIGNED_DEVELOPER, Text(
+        Notice(P.ASSIGNED_DEVELOPER, Text(
             "🔐 *Internal Note: Staff Only*", (TICKET, PROJECT, AUTHOR), INTERNAL_CLOSING,
-            ADMIN_FOOTER, greet="developer_name", blocks=(NOTE,))),
-        (P.ADMIN, Text(
+            ADMIN_FOOTER, greet="developer_name", blocks=(NOTE,)), NOTED),
+        Notice(P.ADMIN, Text(
             "🔐 *Internal Note: Staff Only*", (TICKET, PROJECT, AUTHOR), INTERNAL_CLOSING,
-            ADMIN_FOOTER, blocks=(NOTE,))),
+            ADMIN_FOOTER, blocks=(NOTE,)), NOTED),
     ),
 }
+
+
+def notice(event: str, party: Party) -> Notice:
+    return next(n for n in NOTICES[event] if n.party == party)
+
+
+def parties(event: str) -> tuple[Party, ...]:
+    """Who is told of `event`, in order (none for an event nobody hears of)."""
+    return tuple(n.party for n in NOTICES.get(event, ()))
 
 
 def as_email(text: str) -> str:

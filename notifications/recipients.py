@@ -1,11 +1,11 @@
-"""Who is told about a ticket event: the parties of notifications.messages.NOTIFIED, as users."""
+"""Who is told about a ticket event: the parties of notifications.messages.NOTICES, as users."""
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Role
-from notifications.messages import NOTIFIED
+from notifications.messages import parties
 from tickets.models import Ticket
 from tickets.transitions import Party
 
@@ -28,7 +28,7 @@ def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[
     actor who caused it, never an inactive user, and each person once (an admin who filed the
     ticket hears as its client)."""
     found: list[Recipient] = []
-    for party, _ in NOTIFIED.get(event, ()):
+    for party in parties(event):
         if party == Party.OWNER:
             found.append(Recipient(ticket.client, party))
         elif party == Party.ASSIGNED_DEVELOPER and ticket.assigned_developer is not None:

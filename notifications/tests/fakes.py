@@ -3,7 +3,7 @@ import threading
 from dataclasses import dataclass, field
 
 from notifications.sending import SendResult
-from notifications.whatsapp.types import Template
+from notifications.whatsapp.types import TemplateMessage
 from notifications.models import NotificationStatus
 
 
@@ -11,7 +11,7 @@ from notifications.models import NotificationStatus
 class Call:
     to: str
     body: str
-    template: Template | None
+    template: TemplateMessage | None
     callback_data: str
     thread: str
     buttons: tuple = ()
@@ -35,7 +35,7 @@ class FakeWhatsAppSender:
                   buttons=()) -> SendResult:
         return self._answer(to, body, None, callback_data, tuple(tuple(b) for b in buttons))
 
-    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+    def send_template(self, *, to: str, template: TemplateMessage, callback_data: str = "") -> SendResult:
         return self._answer(to, "", template, callback_data)
 
     def calls_to(self, number: str) -> list[Call]:

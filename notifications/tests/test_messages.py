@@ -2,7 +2,7 @@
 import pytest
 
 from notifications.messages import (
-    CUT_MARK, MAX_LENGTH, NOTIFIED, TicketFacts, length, render,
+    CUT_MARK, MAX_LENGTH, NOTICES, TicketFacts, length, render,
 )
 from tickets.models import TicketEventType as E
 from tickets.transitions import Party
@@ -59,7 +59,7 @@ def test_client_ticket_opened_is_the_guide_format_exactly():
     assert render(E.TICKET_OPENED, Party.OWNER, FACTS) == GUIDE_CLIENT_OPENED
 
 
-@pytest.mark.parametrize("key", [(event, party) for event, told in NOTIFIED.items() for party, _ in told],
+@pytest.mark.parametrize("key", [(event, n.party) for event, told in NOTICES.items() for n in told],
                          ids=lambda k: f"{k[0]}-{k[1].value}")
 def test_every_text_has_the_house_style(key):
     text = render(*key, FACTS)
@@ -132,3 +132,18 @@ def test_non_latin_text_renders_unchanged():
     facts = TicketFacts(**{**FACTS.__dict__, "title": "تعطل صفحة الدخول 🚨", "client_name": "أحمد علي"})
     text = render(E.TICKET_OPENED, Party.OWNER, facts)
     assert "Hello أحمد علي," in text and "*Ticket:* تعطل صفحة الدخول 🚨" in text
+
+
+def test_readme_says_who_is_told_as_the_table_does():
+    """README's "who is told" table is checked against NOTICES: every event, its parties in order."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    rows = readme.split("| event | who is told |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    told = {line.split("|")[1].split()[0]: line.split("|")[2] for line in rows}
+    words = {Party.ADMIN: "ADMIN", Party.OWNER: "client", Party.ASSIGNED_DEVELOPER: "developer"}
+    assert set(told) == set(NOTICES)
+    for event, notices in NOTICES.items():
+        said = told[event].split("never")[0]  # "never the client" names whom it skips
+        found = sorted((said.index(words[party]), party) for party in words if words[party] in said)
+        assert [party for _, party in found] == [n.party for n in notices], event

@@ -9,11 +9,12 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from notifications.whatsapp import templates
-from notifications.whatsapp.types import Template
+from notifications.whatsapp.types import TemplateMessage
 from notifications.whatsapp.client import WhatsAppClient
 from notifications.models import MessageType, NotificationLog
 from notifications.tests.test_messages import FACTS
 from tickets.models import TicketEventType as E
+from tickets.transitions import Party
 from tickets.models import TicketStatus
 
 URL = "https://graph.facebook.com/v25.0/123456789012345/messages"
@@ -24,7 +25,7 @@ def test_template_request_body():
     responses.post(URL, json={"messages": [{"id": "wamid.T"}]})
     client = WhatsAppClient(access_token="EAAx", phone_number_id="123456789012345")
     result = client.send_template(
-        to="+201234567890", template=Template("ticket_opened", "en_US", ["John Doe", "12", "Login"]),
+        to="+201234567890", template=TemplateMessage("ticket_opened", "en_US", ["John Doe", "12", "Login"]),
         callback_data="cb-1",
     )
     assert result.message_id == "wamid.T"
@@ -57,7 +58,7 @@ def test_template_request_body():
 def test_template_errors_say_what_to_fix(code, words):
     responses.post(URL, status=400, json={"error": {"code": code, "message": f"(#{code}) x"}})
     result = WhatsAppClient(access_token="EAAx", phone_number_id="123456789012345").send_template(
-        to="+201234567890", template=Template("t", "en_US", []))
+        to="+201234567890", template=TemplateMessage("t", "en_US", []))
     assert result.error_code == str(code)
     assert words in result.error_message
     assert "WHATSAPP_TEMPLATES" in result.error_message or code == 132015
@@ -65,7 +66,7 @@ def test_template_errors_say_what_to_fix(code, words):
 
 def test_parameters_come_from_the_ticket_in_order():
     template = templates.template_for(E.TICKET_REJECTED, FACTS, ticket_id=42, recipient_name="John Doe")
-    assert template == Template("ticket_rejected", "en_US",
+    assert template == TemplateMessage("ticket_rejected", "en_US",
                                 ["John Doe", "42", "Login page not working", "Duplicate of #12."])
 
 
@@ -91,8 +92,20 @@ def test_settings_override_a_template(settings):
     settings.WHATSAPP_TEMPLATES = json.dumps(
         {"TICKET_OPENED": {"name": "ticket_opened_ar", "language": "ar", "params": ["ticket_id"]}})
     template = templates.template_for(E.TICKET_OPENED, FACTS, ticket_id=7, recipient_name="x")
-    assert template == Template("ticket_opened_ar", "ar", ["7"])
+    assert template == TemplateMessage("ticket_opened_ar", "ar", ["7"])
     assert templates.templates()[E.TICKET_CREATED].name == "ticket_created"  # others unchanged
+
+
+def test_a_partys_own_template_is_overridden_by_its_own_key(settings):
+    settings.WHATSAPP_TEMPLATES = json.dumps({
+        "DEVELOPER_ASSIGNED:ASSIGNED_DEVELOPER": {"name": "yours_now"},
+        "DEVELOPER_ASSIGNED": {"name": "assigned_ar", "language": "ar"}})
+    specs = templates.templates()
+    developer = templates.spec_for(specs, E.DEVELOPER_ASSIGNED, Party.ASSIGNED_DEVELOPER)
+    client = templates.spec_for(specs, E.DEVELOPER_ASSIGNED, Party.OWNER)
+    assert (developer.name, developer.language, developer.buttons) == ("yours_now", "en_US",
+                                                                       ("Start work",))
+    assert (client.name, client.language, client.buttons) == ("assigned_ar", "ar", ())
 
 
 @pytest.mark.parametrize("value, message", [

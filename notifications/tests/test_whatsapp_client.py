@@ -8,7 +8,7 @@ import requests
 import responses
 import urllib3
 
-from notifications.whatsapp.types import Template
+from notifications.whatsapp.types import TemplateMessage
 from notifications.whatsapp.client import WhatsAppClient
 from notifications.models import NotificationStatus
 
@@ -65,7 +65,7 @@ def test_reply_buttons_go_as_an_interactive_message(client, graph):
 
 def test_a_templates_quick_reply_buttons_carry_their_payloads_by_index(client, graph):
     graph.post(URL, json={"messages": [{"id": "wamid.T"}]})
-    client.send_template(to="+201234567890", template=Template(
+    client.send_template(to="+201234567890", template=TemplateMessage(
         "work_finished", "en_US", ["Sam", "7", "Export", "Done"], ["close:7:3:a", "reopen:7:3:b"]))
     content = json.loads(graph.calls[0].request.body)["template"]
     assert content["components"] == [

@@ -1,4 +1,5 @@
-"""Reply buttons: which notifications carry them, and the payload each button sends back.
+"""Reply buttons: their titles, and the payload each sends back (which notifications carry them is
+notifications.messages.NOTICES).
 
 A payload names a ticket, an action and the person the message went to, signed with SECRET_KEY:
 a tap is only acted on when the payload is ours and comes from that person's number, so nobody can
@@ -10,18 +11,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from tickets.models import TicketEventType as E
+from notifications.messages import NOTICES, notice
 from tickets.transitions import Action, Party
 
 TITLES = {Action.OPEN: "Open", Action.REJECT: "Reject", Action.START: "Start work",
           Action.CLOSE: "Close", Action.REOPEN: "Not fixed"}
-# What the reader of each notification may do next, in the order the buttons show.
-OFFERED: dict[tuple[str, Party], tuple[Action, ...]] = {
-    (E.TICKET_CREATED, Party.ADMIN): (Action.OPEN, Action.REJECT),
-    (E.DEVELOPER_ASSIGNED, Party.ASSIGNED_DEVELOPER): (Action.START,),
-    (E.WORK_FINISHED, Party.OWNER): (Action.CLOSE, Action.REOPEN),
-    (E.WORK_FINISHED, Party.ADMIN): (Action.CLOSE, Action.REOPEN),
-}
 _SIGNATURE = 24  # hex characters of the HMAC kept: 96 bits
 
 
@@ -34,8 +28,8 @@ class Tap:
 
 def for_message(event: str, party: Party, *, ticket_id: int, user_id: int) -> list[list[str]]:
     """The buttons of one notification, [payload, title] each (none for most)."""
-    return [[payload(action, ticket_id, user_id), TITLES[action]]
-            for action in OFFERED.get((event, party), ())]
+    offered = notice(event, party).buttons if event in NOTICES else ()
+    return [[payload(action, ticket_id, user_id), TITLES[action]] for action in offered]
 
 
 def payload(action: Action, ticket_id: int, user_id: int) -> str:

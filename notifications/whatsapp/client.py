@@ -10,7 +10,7 @@ from requests.adapters import HTTPAdapter
 
 from notifications.whatsapp import errors, versions
 from notifications.sending import Failure, SendResult
-from notifications.whatsapp.types import Button, Template
+from notifications.whatsapp.types import Button, TemplateMessage
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class WhatsAppClient:
             self._envelope(to, callback_data, type="text", text={"preview_url": False, "body": body})
         )
 
-    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+    def send_template(self, *, to: str, template: TemplateMessage, callback_data: str = "") -> SendResult:
         content = {"name": template.name, "language": {"code": template.language}}
         components = []
         if template.params:

@@ -3,7 +3,7 @@ import sys
 from typing import TextIO
 
 from notifications.sending import SendResult
-from notifications.whatsapp.types import Button, Template
+from notifications.whatsapp.types import Button, TemplateMessage
 from notifications.models import NotificationStatus
 
 CONSOLE_MODE_REASON = (
@@ -20,7 +20,7 @@ class ConsoleWhatsAppClient:
                   buttons: list[Button] = ()) -> SendResult:
         return self._print(to, body + _buttons([title for _, title in buttons]))
 
-    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult:
+    def send_template(self, *, to: str, template: TemplateMessage, callback_data: str = "") -> SendResult:
         from notifications.whatsapp.templates import preview  # the registered body, its values filled in
 
         return self._print(to, preview(template))

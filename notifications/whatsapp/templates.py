@@ -3,20 +3,20 @@
 Free text reaches a person only inside the 24-hour window that opens when they write to the
 business number; outside it Meta refuses text (131047) and only templates get through. Each event
 maps to a template (name, language) and the ticket fields that fill its {{1}}..{{n}}, in order.
-The defaults below are the templates README tells you to register; WHATSAPP_TEMPLATES overrides them.
+The defaults are the table's (notifications.messages.NOTICES), the templates README tells you to
+register; WHATSAPP_TEMPLATES overrides them.
 """
+import dataclasses
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from notifications.messages import NOTICES, TemplateSpec, TicketFacts
 from notifications.whatsapp import buttons
-from notifications.whatsapp.types import Template
-from notifications.messages import INTERNAL_NOTE, TicketFacts
-from tickets.models import TicketEventType as E
+from notifications.whatsapp.types import TemplateMessage
 from tickets.transitions import Party
 
 WINDOW = timedelta(hours=24)
@@ -26,74 +26,23 @@ _UNSAFE_WHITESPACE = re.compile(r"[\n\r\t]+| {5,}")
 PARAM_MAX_LENGTH = 1000
 
 
-@dataclass(frozen=True)
-class TemplateSpec:
-    name: str
-    language: str
-    params: tuple[str, ...]
-    body: str  # the text to register in WhatsApp Manager (README); not sent
-    buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (notifications.whatsapp.buttons)
-
-
-def _titles(event: str, party: Party) -> tuple[str, ...]:
-    return tuple(buttons.TITLES[action] for action in buttons.OFFERED[event, party])
-
-
 # Fields a template parameter may name: TicketFacts' fields, plus these two.
 EXTRA_FIELDS = ("ticket_id", "recipient_name")
 
-# Keyed by event; "EVENT:PARTY" where one party reads a template of its own (the developer's
-# assignment carries a Start work button that the client's must not).
-DEFAULT_TEMPLATES: dict[str, TemplateSpec] = {
-    E.TICKET_CREATED: TemplateSpec(
-        "ticket_created", "en_US", ("ticket_id", "client_name", "title", "project", "priority"),
-        "🎫 New ticket #{{1}} from {{2}}: {{3}} (project {{4}}, priority {{5}}). "
-        "Please review and assign it.", _titles(E.TICKET_CREATED, Party.ADMIN),
-    ),
-    E.TICKET_OPENED: TemplateSpec(
-        "ticket_opened", "en_US", ("recipient_name", "ticket_id", "title"),
-        "✅ Hello {{1}}, your ticket #{{2}} \"{{3}}\" has been opened. "
-        "We will assign a developer shortly.",
-    ),
-    E.DEVELOPER_ASSIGNED: TemplateSpec(
-        "developer_assigned", "en_US", ("recipient_name", "developer_name", "ticket_id", "title"),
-        "👨‍💻 Hello {{1}}, {{2}} has been assigned to ticket #{{3}} \"{{4}}\".",
-    ),
-    f"{E.DEVELOPER_ASSIGNED}:{Party.ASSIGNED_DEVELOPER.value}": TemplateSpec(
-        "ticket_assigned_to_you", "en_US", ("recipient_name", "ticket_id", "title", "priority"),
-        "👨‍💻 Hello {{1}}, ticket #{{2}} \"{{3}}\" (priority {{4}}) has been assigned to you.",
-        _titles(E.DEVELOPER_ASSIGNED, Party.ASSIGNED_DEVELOPER),
-    ),
-    E.WORK_STARTED: TemplateSpec(
-        "work_started", "en_US", ("recipient_name", "ticket_id", "title", "developer_name"),
-        "🛠️ Hello {{1}}, work has started on your ticket #{{2}} \"{{3}}\" ({{4}}).",
-    ),
-    E.WORK_FINISHED: TemplateSpec(
-        "work_finished", "en_US", ("recipient_name", "ticket_id", "title", "resolution"),
-        "🎉 Hello {{1}}, work on ticket #{{2}} \"{{3}}\" is finished. Resolution: {{4}}",
-        _titles(E.WORK_FINISHED, Party.OWNER),
-    ),
-    E.TICKET_CLOSED: TemplateSpec(
-        "ticket_closed", "en_US", ("recipient_name", "ticket_id", "title"),
-        "🔒 Hello {{1}}, ticket #{{2}} \"{{3}}\" is now closed. Thank you.",
-    ),
-    E.TICKET_REJECTED: TemplateSpec(
-        "ticket_rejected", "en_US", ("recipient_name", "ticket_id", "title", "rejection_reason"),
-        "❌ Hello {{1}}, your ticket #{{2}} \"{{3}}\" was rejected. Reason: {{4}}",
-    ),
-    E.TICKET_REOPENED: TemplateSpec(
-        "ticket_reopened", "en_US", ("recipient_name", "ticket_id", "title", "author_name"),
-        "🔁 Hello {{1}}, ticket #{{2}} \"{{3}}\" was reopened by {{4}}: it is back in progress.",
-    ),
-    E.COMMENT_ADDED: TemplateSpec(
-        "comment_added", "en_US", ("recipient_name", "ticket_id", "title", "author_name", "comment"),
-        "💬 Hello {{1}}, new comment on ticket #{{2}} \"{{3}}\" from {{4}}: {{5}}",
-    ),
-    INTERNAL_NOTE: TemplateSpec(
-        "internal_note", "en_US", ("ticket_id", "title", "author_name", "comment"),
-        "🔐 Internal note, staff only: ticket #{{1}} \"{{2}}\", from {{3}}: {{4}}",
-    ),
-}
+def _defaults() -> dict[str, TemplateSpec]:
+    """The table's templates (notifications.messages.NOTICES) by their WHATSAPP_TEMPLATES key:
+    "EVENT", or "EVENT:PARTY" for a party's own (the developer's assignment carries a Start work
+    button that the client's must not), with their buttons' titles."""
+    found: dict[str, TemplateSpec] = {}
+    for event, notices in NOTICES.items():
+        for notice in notices:
+            key = f"{event}:{notice.party.value}" if notice.own_template else event
+            titles = tuple(buttons.TITLES[action] for action in notice.buttons)
+            found.setdefault(key, dataclasses.replace(notice.template, buttons=titles))
+    return found
+
+
+DEFAULT_TEMPLATES = _defaults()
 
 
 def templates() -> dict[str, TemplateSpec]:
@@ -133,21 +82,22 @@ def spec_for(specs: dict[str, TemplateSpec], event: str, party: Party) -> Templa
 
 
 def template_for(event: str, facts: TicketFacts, *, ticket_id: int, recipient_name: str,
-                 spec: TemplateSpec | None = None, payloads: list[str] = ()) -> Template:
+                 spec: TemplateSpec | None = None, payloads: list[str] = ()) -> TemplateMessage:
     """The template message for `event`, its parameters filled from the ticket (`spec`: the
     event's entry of templates(), when the caller already has it); `payloads`: what its buttons
     send back, when it has any."""
     spec = spec or templates()[event]
     values = {**facts.__dict__, "ticket_id": str(ticket_id), "recipient_name": recipient_name}
-    return Template(spec.name, spec.language, [clean_param(str(values[p])) for p in spec.params],
-                    list(payloads)[:len(spec.buttons)])
+    return TemplateMessage(spec.name, spec.language,
+                           [clean_param(str(values[p])) for p in spec.params],
+                           list(payloads)[:len(spec.buttons)])
 
 
-def stored(row) -> Template:
+def stored(row) -> TemplateMessage:
     """The template message a NotificationLog row keeps for itself (every WhatsApp row does, so a
     resend can switch to it), with its buttons' payloads."""
-    return Template(row.template_name, row.template_language, list(row.template_params),
-                    [payload for payload, _ in row.buttons])
+    return TemplateMessage(row.template_name, row.template_language, list(row.template_params),
+                           [payload for payload, _ in row.buttons])
 
 
 def clean_param(value: str) -> str:
@@ -166,7 +116,7 @@ def use_template(*, mode: str, last_inbound_at: datetime | None, now: datetime) 
     return False
 
 
-def preview(template: Template) -> str:
+def preview(template: TemplateMessage) -> str:
     """How a template row reads in the log: the registered body with its values filled in (and
     its buttons)."""
     spec = next((s for s in DEFAULT_TEMPLATES.values() if s.name == template.name and s.body), None)

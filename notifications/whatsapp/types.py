@@ -6,7 +6,9 @@ from notifications.sending import SendResult
 
 
 @dataclass(frozen=True)
-class Template:
+class TemplateMessage:
+    """A template (notifications.messages.TemplateSpec) filled in for one message."""
+
     name: str
     language: str
     params: list[str] = field(default_factory=list)
@@ -23,4 +25,5 @@ class WhatsAppSender(Protocol):
     def send_text(self, *, to: str, body: str, callback_data: str = "",
                   buttons: list[Button] = ()) -> SendResult: ...
 
-    def send_template(self, *, to: str, template: Template, callback_data: str = "") -> SendResult: ...
+    def send_template(self, *, to: str, template: TemplateMessage,
+                      callback_data: str = "") -> SendResult: ...
