@@ -45,6 +45,15 @@ SLOW_SIM_PORT, SUSTAIN_SIM_PORT = 9101, 9102
 TAP_SIM_PORT, TAP_GRAPH_MS, TAPS = 9103, 2000, 20
 SLOW_PHONE_PORT, SLOW_PHONE_MS, SLOW_CREATES, SLOW_ADMINS = 9104, 8000, 20, 5
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+# A burst on the workers: BURST_EVENTS tickets filed at once, each told to BURST_PEOPLE admins,
+# Graph at BURST_GRAPH_MS, the number paced to BURST_CAP messages a second.
+BURST_SIM_PORT, BURST_EVENTS, BURST_PEOPLE, BURST_GRAPH_MS, BURST_CAP = 9105, 100, 8, 300, 20
+# The inline ceiling: CEILING_CLIENTS filing tickets back to back for CEILING_SECONDS, each told to
+# CEILING_ADMINS, Graph at 200 ms, two server processes of four threads (here and BENCH_BASELINE).
+CEILING_SIM_PORT, CEILING_CLIENTS, CEILING_SECONDS, CEILING_ADMINS = 9106, 16, 15, 3
+# django-helpdesk beside us: its own kit sets it up and times it (outside this repository).
+PEER_KIT = Path(os.environ.get("BENCH_PEER_KIT", ROOT.parent / "shared" / "peers" / "helpdesk"))
+PEER_TICKETS, PEER_POSTS = 10_000, 200
 # Sustained delivery: enough people that their own order (one message at a time each) does not
 # hold the pace back, so the pacer is what sets it.
 SCALE_REPEATS, SUSTAIN_EVENTS, SUSTAIN_RECIPIENTS, PER_SECOND = 20, 32, 50, 80
@@ -165,18 +174,20 @@ def simulator(port: int, latency_ms: float, log: Path | None = None):
     return process(f"simulator-{port}", command, os.environ.copy(), f"http://127.0.0.1:{port}/")
 
 
-def gunicorn(name: str, port: int, env: dict, workers: int = 2, root: Path = ROOT):
+def gunicorn(name: str, port: int, env: dict, workers: int = 2, root: Path = ROOT,
+             threads: int = 4):
     env = {**env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers),
-           "GUNICORN_THREADS": "4"}
+           "GUNICORN_THREADS": str(threads)}
     command = [str(Path(PYTHON).parent / "gunicorn"), "--config", "gunicorn.conf.py",
                "--access-logfile", "/dev/null", "Incident.wsgi:application"]
     return process(name, command, env, f"http://127.0.0.1:{port}/healthz", root)
 
 
 @contextmanager
-def baseline(env: dict):
-    """BENCH_BASELINE checked out beside this tree, on a database of its own, serving the same
-    simulator: yields (base URL, env, root), or None when no baseline was asked for."""
+def baseline(env: dict, *, graph_port: int = SIM_PORT, workers: int = 1):
+    """BENCH_BASELINE checked out beside this tree, on a database of its own, serving the
+    simulator at `graph_port`: yields (base URL, env, root), or None when no baseline was asked
+    for."""
     if not BASELINE:
         yield None
         return
@@ -186,11 +197,11 @@ def baseline(env: dict):
     pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}_base")
     pg_admin(f"CREATE DATABASE {PG_DB}_base")
     base_env = {**env, "DATABASE_URL": PG_SERVER.rsplit("/", 1)[0] + f"/{PG_DB}_base",
-                **graph_env()}
+                **graph_env(graph_port)}
     try:
         manage(base_env, "migrate", "--noinput", root=root)
         seed(base_env, "users", max(FANOUT_RECIPIENTS), root=root)
-        with gunicorn("app-baseline", BASE_PORT, base_env, workers=1, root=root):
+        with gunicorn("app-baseline", BASE_PORT, base_env, workers=workers, root=root):
             yield f"http://127.0.0.1:{BASE_PORT}", base_env, root
     finally:
         pg_admin(f"DROP DATABASE IF EXISTS {PG_DB}_base WITH (FORCE)")
@@ -352,33 +363,154 @@ def tap_webhook(env: dict) -> dict:
 
 def slow_phone(env: dict) -> dict:
     """Concurrent creates while one admin's phone answers in 8 s: each request waits for its own
-    messages only, within the time bound (README: connect ≤ 5 s + WHATSAPP_TIMEOUT + 1 s)."""
+    messages only, within the time bound (README: connect ≤ 5 s + WHATSAPP_TIMEOUT + 1 s). A
+    request holds its server thread while it sends, so it is measured twice: with the default 8
+    threads (later requests queue for a thread) and with a thread for each concurrent create."""
     seed(env, "admins", SLOW_ADMINS)
     base = f"http://127.0.0.1:{FAST_PORT}"
     slow = [PYTHON, "bench/simulator.py", "--port", str(SLOW_PHONE_PORT), "--latency-ms",
             str(LATENCY_MS), "--slow", f"201000300000:{SLOW_PHONE_MS}"]
+    bound = 1000 * (min(5.0, 10.0) + 10.0 + 1)  # the default WHATSAPP_TIMEOUT of 10 s
+    runs = {}
     with process(f"simulator-{SLOW_PHONE_PORT}", slow, os.environ.copy(),
-                 f"http://127.0.0.1:{SLOW_PHONE_PORT}/"), \
-            gunicorn("app-slow-phone", FAST_PORT, {**env, **graph_env(SLOW_PHONE_PORT)}):
-        bearer = "Bearer " + token(base, "bench-client", PASSWORD)
-        latencies, lock = [], threading.Lock()
+                 f"http://127.0.0.1:{SLOW_PHONE_PORT}/"):
+        for threads in (4, SLOW_CREATES // 2):
+            with gunicorn("app-slow-phone", FAST_PORT, {**env, **graph_env(SLOW_PHONE_PORT)},
+                          threads=threads):
+                latencies = at_once(base, SLOW_CREATES)
+            runs[2 * threads] = {**summary(latencies), "max_ms": max(latencies)}
+    return {**runs[SLOW_CREATES], "by_threads": runs, "bound_ms": bound, "creates": SLOW_CREATES,
+            "admins": SLOW_ADMINS, "slow_ms": SLOW_PHONE_MS, "server_threads": SLOW_CREATES}
 
-        def create() -> None:
-            session = requests.Session()
-            session.headers["Authorization"] = bearer
+
+def at_once(base: str, count: int, clients: int | None = None) -> list[float]:
+    """`count` ticket creates by `clients` threads at once (one each by default): latencies."""
+    bearer = "Bearer " + token(base, "bench-client", PASSWORD)
+    latencies, lock, left = [], threading.Lock(), iter(range(count))
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = bearer
+        while True:
+            with lock:
+                if next(left, None) is None:
+                    return
             took = timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)
             with lock:
                 latencies.append(took)
 
-        threads = [threading.Thread(target=create) for _ in range(SLOW_CREATES)]
+    threads = [threading.Thread(target=client) for _ in range(clients or count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    return latencies
+
+
+def burst(env: dict) -> dict:
+    """A burst on two Celery workers: BURST_EVENTS creates at once, each for BURST_PEOPLE admins;
+    messages a second at Graph against the cap, and the busiest second."""
+    seed(env, "admins", BURST_PEOPLE)
+    log = OUT / "graph-burst.log"
+    workers_env = {**celery_env(env, BURST_SIM_PORT),
+                   "WHATSAPP_MAX_MESSAGES_PER_SECOND": str(BURST_CAP)}
+    with simulator(BURST_SIM_PORT, BURST_GRAPH_MS, log), celery_workers(workers_env), \
+            gunicorn("app-burst", SEQ_PORT, workers_env):
+        latencies = at_once(f"http://127.0.0.1:{SEQ_PORT}", BURST_EVENTS, clients=8)
+        settle(env, 300)
+    times, expected = received(log), BURST_EVENTS * BURST_PEOPLE
+    if len(times) != expected:
+        raise RuntimeError(f"{len(times)} messages of the burst reached Graph, not {expected}")
+    per_second = (len(times) - 1) / (times[-1] - times[0])
+    return {"messages": len(times), "seconds": times[-1] - times[0], "per_second": per_second,
+            "cap": BURST_CAP, "share": per_second / BURST_CAP,
+            "busiest_second": busiest_second(times), "events": BURST_EVENTS,
+            "people": BURST_PEOPLE, "graph_ms": BURST_GRAPH_MS, "creates": summary(latencies)}
+
+
+def ceiling(env: dict) -> dict:
+    """The inline delivery ceiling: CEILING_CLIENTS file tickets back to back for CEILING_SECONDS
+    (each told to CEILING_ADMINS, Graph at 200 ms), on this tree and on BENCH_BASELINE in turn:
+    events and messages a second completed."""
+    results = {}
+    seed(env, "admins", CEILING_ADMINS)
+
+    def load(name: str, base: str, log: Path, admins_seeded) -> None:
+        admins_seeded()
+        at_once(base, 1)  # warm-up: one event, untimed
+        bearer = "Bearer " + token(base, "bench-client", PASSWORD)
+        done, lock, stop = [], threading.Lock(), time.monotonic() + CEILING_SECONDS
+
+        def client() -> None:
+            session = requests.Session()
+            session.headers["Authorization"] = bearer
+            while time.monotonic() < stop:
+                took = timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)
+                with lock:
+                    done.append(took)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(CEILING_CLIENTS)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(timeout=600)
-    bound = 1000 * (min(5.0, 10.0) + 10.0 + 1)  # the default WHATSAPP_TIMEOUT of 10 s
-    return {**summary(latencies), "max_ms": max(latencies), "bound_ms": bound,
-            "creates": SLOW_CREATES, "admins": SLOW_ADMINS, "slow_ms": SLOW_PHONE_MS,
-            "server_threads": 2 * 4}
+        wall = time.monotonic() - started
+        time.sleep(2)  # messages a server sends after answering
+        messages = len(received(log)) - CEILING_ADMINS  # the warm-up's
+        results[name] = {"events_per_s": len(done) / wall, "messages_per_s": messages / wall,
+                         "messages": messages, "expected": CEILING_ADMINS * len(done),
+                         **summary(done)}
+
+    ours, theirs = OUT / "graph-ceiling.log", OUT / "graph-ceiling-base.log"
+    with simulator(CEILING_SIM_PORT, 200, ours), \
+            gunicorn("app-ceiling", FAST_PORT, {**env, **graph_env(CEILING_SIM_PORT)}):
+        load("this", f"http://127.0.0.1:{FAST_PORT}", ours, lambda: None)
+    if BASELINE:
+        with simulator(CEILING_SIM_PORT, 200, theirs), \
+                baseline(env, graph_port=CEILING_SIM_PORT, workers=2) as base:
+            load("baseline", base[0], theirs,
+                 lambda: seed(base[1], "admins", CEILING_ADMINS, root=base[2]))
+        results["ratio"] = results["this"]["messages_per_s"] / results["baseline"]["messages_per_s"]
+    if results["this"]["messages"] != results["this"]["expected"]:
+        raise RuntimeError(f"inline: {results['this']['messages']} messages reached Graph, not "
+                           f"{results['this']['expected']}")
+    return {**results, "clients": CEILING_CLIENTS, "seconds": CEILING_SECONDS,
+            "admins": CEILING_ADMINS, "server_threads": 2 * 4}
+
+
+def peer(env: dict) -> dict:
+    """Ticket create beside django-helpdesk 2.6.1 on the same machine and PostgreSQL: its kit
+    (PEER_KIT) installs, seeds and times it; ours is timed the same way: one client, one request
+    after another, a new connection each, console mode with one admin told."""
+    if not (PEER_KIT / "bench.py").exists():
+        return {"missing": str(PEER_KIT)}
+    with open(OUT / "peer.log", "w") as log:
+        url = subprocess.run(["bash", "pg_prepare.sh"], cwd=PEER_KIT, check=True, text=True,
+                             capture_output=True).stdout.strip().splitlines()[-1]
+        peer_env = {**os.environ, "DATABASE_URL": url}
+        subprocess.run(["bash", "setup.sh", str(PEER_TICKETS)], cwd=PEER_KIT, env=peer_env,
+                       check=True, stdout=log, stderr=subprocess.STDOUT)
+        done = subprocess.run(["python3", "bench.py", "--posts", str(PEER_POSTS), "--duration", "5"],
+                              cwd=PEER_KIT, env=peer_env, check=True, text=True,
+                              capture_output=True)
+        log.write(done.stderr)
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    seed(env, "admins", 1)
+    base = f"http://127.0.0.1:{CONSOLE_PORT}"
+    with gunicorn("app-peer", CONSOLE_PORT, {**env, "WHATSAPP_ACCESS_TOKEN": ""}):
+        session = requests.Session()
+        session.headers.update({"Authorization": "Bearer " + token(base, "bench-client", PASSWORD),
+                                "Connection": "close"})
+        for _ in range(5):  # warm-up, as the peer's
+            timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)
+        ours = [timed(session, "POST", f"{base}/api/tickets/", 201, json=TICKET)
+                for _ in range(PEER_POSTS)]
+    mine = {**summary(ours), "sql": seed(env, "create_queries", 0)["queries"]}
+    return {"this": mine, "peer": {"median_ms": theirs["post_create"]["p50_ms"],
+                                   "p95_ms": theirs["post_create"]["p95_ms"],
+                                   "sql": theirs.get("sql_per_request", {}).get("post_create")},
+            "versions": theirs.get("versions"), "ratio": mine["median_ms"] / theirs["post_create"]["p50_ms"]}
 
 
 def hook_payload(numbers: range, step: str) -> dict:
@@ -602,6 +734,15 @@ def main() -> int:
                 results["slow_phone"] = slow_phone(env)
                 print(f"  {SLOW_CREATES} creates, one phone at 8 s: slowest "
                       f"{results['slow_phone']['max_ms'] / 1000:.1f} s", flush=True)
+                results["burst"] = burst(env)
+                print(f"  burst: {results['burst']['per_second']:.1f} messages/s, cap "
+                      f"{BURST_CAP}, busiest second {results['burst']['busiest_second']}", flush=True)
+                results["ceiling"] = ceiling(env)
+                print(f"  inline ceiling: {results['ceiling']['this']['messages_per_s']:.0f} "
+                      "messages/s", flush=True)
+                results["peer"] = peer(env)
+                print(f"  create beside django-helpdesk: {results['peer'].get('ratio', 0):.2f} x",
+                      flush=True)
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
     results["seconds"] = time.monotonic() - started
     results["max_workers"] = max_workers()

@@ -12,6 +12,7 @@ Run by bench/run.py, one step per call, each printing a JSON line:
     python bench/seed.py counts 0        # rows the webhook marked delivered, rows sent for real
     python bench/seed.py queries 0       # queries per ticket-list request, page sizes 5, 50, 100
     python bench/seed.py taps 20         # NEW tickets and the signed Open button for each
+    python bench/seed.py create_queries 0  # SQL statements of one ticket create
 """
 import json
 import os
@@ -229,6 +230,22 @@ def queries(_: str) -> dict:
     return found
 
 
+def create_queries(_: str) -> dict:
+    """SQL statements one ticket create makes, token check and its notification (console mode,
+    the after-commit send included) counted."""
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(User.objects.get(username='bench-client'))}")
+    with override_settings(WHATSAPP_ACCESS_TOKEN=""), CaptureQueriesContext(connection) as captured:
+        response = client.post("/api/tickets/", {"title": "Bench: counted", "description": "d",
+                                                  "project_name": "Bench"}, format="json",
+                               secure=True)
+    assert response.status_code == 201, response.content
+    return {"queries": len(captured.captured_queries)}
+
+
 def deep(count: str) -> dict:
     """A ticket near the end of the newest-first list (`count` from the end), and its position as
     a cursor carries it: for timing a deep page in cursor mode, and a detail with history."""
@@ -236,7 +253,7 @@ def deep(count: str) -> dict:
     return {"id": row.pk, "position": str(row.created_at)}
 
 
-STEPS = {"taps": taps, "deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
+STEPS = {"create_queries": create_queries, "taps": taps, "deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
 
 if __name__ == "__main__":
     step, argument = sys.argv[1], sys.argv[2]

@@ -15,6 +15,7 @@ send the same row, and one that dies leaves rows that say so (the recovery pass 
 SENDING row into UNKNOWN). Nothing here calls itself or hands work on one message at a time.
 """
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -163,6 +164,27 @@ def drain(*, sleep: Callable[[float], None] = time.sleep, bound: float | None = 
         _pass_on()
     return list(NotificationLog.objects.filter(pk__in=claimed).select_related("recipient")
                 .order_by("pk"))
+
+
+_draining, _again = threading.Lock(), threading.Event()
+
+
+def drain_once_here(**kwargs) -> None:
+    """A worker's task: drain, unless this process is draining already. Then the running drain
+    goes once more before it stops, since it claims whatever is due, not only what prompted the
+    task. One drain per process keeps up to WHATSAPP_MAX_WORKERS sends in flight; more would only
+    poll the same rows (each destination sends one message at a time) and take the cores the
+    sends and the database need."""
+    _again.set()
+    while _draining.acquire(blocking=False):
+        try:
+            while _again.is_set():
+                _again.clear()
+                drain(**kwargs)
+        finally:
+            _draining.release()
+        if not _again.is_set():
+            return  # a task that came while the lock was held has set it: then go again
 
 
 def _pass_on() -> None:

@@ -13,7 +13,7 @@ from notifications import delivery, services
 
 @shared_task(name=delivery.DRAIN_TASK)
 def deliver_notifications(ids: list[int]) -> None:
-    delivery.drain()
+    delivery.drain_once_here()
 
 
 @shared_task(name="notifications.tasks.recover_notifications")

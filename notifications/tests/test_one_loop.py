@@ -132,3 +132,29 @@ def test_concurrent_creates_with_a_slow_number_each_send_their_own_rows_only(
     slow_rows = [row for row in rows if row.to == cast.admin.profile.whatsapp_number]
     assert {row.status for row in slow_rows} == {NotificationStatus.UNKNOWN}
     assert {row.status for row in rows if row not in slow_rows} == {NotificationStatus.SENT}
+
+
+@pytest.mark.django_db
+def test_a_task_that_comes_while_this_process_drains_makes_that_drain_go_once_more(monkeypatch):
+    """One drain per worker process: a second task returns at once, and the running drain goes
+    again before it stops, so the rows that task was about are claimed all the same."""
+    running, release, runs = threading.Event(), threading.Event(), []
+
+    def drain(**kwargs):
+        runs.append(threading.current_thread().name)
+        if len(runs) == 1:
+            running.set()
+            assert release.wait(timeout=30)
+        return []
+
+    monkeypatch.setattr(delivery, "drain", drain)
+    first = threading.Thread(target=delivery.drain_once_here, name="first")
+    first.start()
+    assert running.wait(timeout=30)
+    delivery.drain_once_here()  # another task, on another thread of the same worker
+    assert runs == ["first"]  # it did not start a drain of its own
+    release.set()
+    first.join(timeout=30)
+    assert runs == ["first", "first"]  # the running drain went once more
+    delivery.drain_once_here()  # nothing running: a task drains itself
+    assert runs == ["first", "first", "MainThread"]

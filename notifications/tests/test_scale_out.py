@@ -53,9 +53,10 @@ class FakePacer:
     """Answers from `answers` ((seconds, reserved) each), then "go now"."""
 
     def __init__(self):
-        self.answers, self.paused = [], []
+        self.answers, self.paused, self.within = [], [], []
 
-    def reserve(self) -> tuple[float, bool]:
+    def reserve(self, within: float | None = None) -> tuple[float, bool]:
+        self.within.append(within)
         return self.answers.pop(0) if self.answers else (0.0, True)
 
     def pause(self, seconds: float = pacing.PAUSE) -> None:
@@ -270,9 +271,11 @@ def test_a_send_waits_for_its_moment_in_the_business_numbers_pace(
 
 def test_a_pace_that_leaves_no_room_in_the_time_bound_sends_nothing_and_says_so(
         cast, ticket_in, sender, pacer, sleeps, celery_mode):
-    pacer.answers = [(60.0, True)]
+    pacer.answers = [(60.0, False)]  # the next free moment is a minute off: nothing reserved
     [row] = delivery.deliver([NotificationLog.objects.get(ticket=ticket_in(TicketStatus.NEW)).pk],
                              sleep=sleeps.append)
+    # It asked only for a moment it could keep: within the time bound, less one send's time.
+    assert 0 < pacer.within[0] <= delivery.time_bound() - delivery.one_send()
     assert sender.calls == [] and row.status == S.QUEUED and not row.may_have_been_sent
     assert row.error_message.startswith(channel.PACED) and sleeps == []
     assert timezone.now() < row.next_attempt_at <= timezone.now() + timedelta(seconds=pacing.PAUSE)
@@ -321,6 +324,10 @@ def test_the_pacer_spaces_sends_evenly_across_processes_and_honours_a_pause(
         assert n * spacing - 0.05 < seconds <= n * spacing
     # Five moments in 4 × spacing: never more than the limit in any window of WINDOW seconds.
     assert slots[4][0] - slots[0][0] >= pacing.WINDOW - 0.05
+    # A caller that cannot wait for the next free moment reserves nothing: the moment stays free.
+    seconds, reserved = there.reserve(within=spacing / 2)
+    assert not reserved and spacing * 4 < seconds <= spacing * 5
+    assert here.reserve()[0] <= seconds
     there.pause(30)
     seconds, reserved = here.reserve()
     assert 29 < seconds <= 30 and not reserved

@@ -103,10 +103,12 @@ def _slot(deadline: float, sleep) -> bool:
     room to send it."""
     pacer = pacing.pacer()
     while True:
-        delay, reserved = pacer.reserve()
+        room = deadline - time.monotonic() - send_time()
+        # Only a moment this send can keep is reserved: one left unused would slow every sender.
+        delay, reserved = pacer.reserve(within=room)
         if delay > 0:
-            if time.monotonic() + delay + send_time() > deadline:
-                return False  # a reserved slot left unused only slows the others down a little
+            if delay > room:
+                return False
             sleep(delay)
         if reserved:
             return True

@@ -26,8 +26,10 @@ PAUSE = 5.0
 WINDOW = 1.1
 _WARN_EVERY = 60.0
 
-# KEYS: the number's next free moment (µs, Redis's clock), its pause flag. ARGV: the spacing (µs).
-# Returns {µs to wait, 1} with a slot reserved at that moment, or {µs of pause left, 0}.
+# KEYS: the number's next free moment (µs, Redis's clock), its pause flag. ARGV: the spacing (µs),
+# the longest the caller can wait (µs; negative: any). Returns {µs to wait, 1} with a slot reserved
+# at that moment, {µs of pause left, 0}, or {µs to the next free moment, 0} when that is further
+# off than the caller can wait: then nothing is reserved, so no moment goes unused.
 _RESERVE = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -35,6 +37,8 @@ local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then return {paused * 1000, 0} end
 local spacing = tonumber(ARGV[1])
 local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local within = tonumber(ARGV[2])
+if within >= 0 and slot - now > within then return {slot - now, 0} end
 redis.call('SET', KEYS[1], string.format('%.0f', slot + spacing), 'PX',
            math.ceil((slot + spacing - now) / 1000) + 1000)
 return {slot - now, 1}
@@ -50,13 +54,15 @@ class Pacer:
         self._script = redis.register_script(_RESERVE)
         self._warned = 0.0
 
-    def reserve(self) -> tuple[float, bool]:
+    def reserve(self, within: float | None = None) -> tuple[float, bool]:
         """(seconds, True): a slot is ours that many seconds from now. (seconds, False): the
-        number is paused that long; ask again then. When Redis does not answer, sending goes on
-        unpaced (a log line says so): a missed pace costs a 130429 and a retry, a stopped sender
-        every message."""
+        number is paused that long, or (given `within`) its next free moment is further off than
+        `within` seconds and nothing was reserved; ask again then. When Redis does not answer,
+        sending goes on unpaced (a log line says so): a missed pace costs a 130429 and a retry, a
+        stopped sender every message."""
+        limit = -1 if within is None else int(max(within, 0) * 1_000_000)
         try:
-            micros, reserved = self._script(keys=self._keys, args=[self._spacing])
+            micros, reserved = self._script(keys=self._keys, args=[self._spacing, limit])
         except Exception as exc:  # redis.RedisError and socket errors alike
             self._warn(exc)
             return 0.0, True
@@ -79,7 +85,7 @@ class Pacer:
 class Unpaced:
     """Inline delivery, or no Redis: every send may go at once."""
 
-    def reserve(self) -> tuple[float, bool]:
+    def reserve(self, within: float | None = None) -> tuple[float, bool]:
         return 0.0, True
 
     def pause(self, seconds: float = PAUSE) -> None:
