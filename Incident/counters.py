@@ -19,6 +19,15 @@ from django.db.models import Q, Sum
 from django.db.models.signals import post_migrate
 
 
+_EVERY: dict[str, "Counter"] = {}
+
+
+def fold_every() -> int:
+    """Fold every app's running counts (the recovery pass does, every minute): each app defines
+    its own, and this runs them without knowing whose they are."""
+    return sum(counter.fold() for counter in _EVERY.values())
+
+
 @dataclass(frozen=True)
 class Counter:
     name: str  # of its triggers (and PostgreSQL function)
@@ -31,6 +40,9 @@ class Counter:
     sqlite: str
     watched: tuple[str, ...]  # the source's columns the key reads: other updates count nothing
     lock: int  # PostgreSQL advisory lock: one fold at a time
+
+    def __post_init__(self) -> None:
+        _EVERY[self.name] = self  # each app's counts, for fold_every()
 
     def install_sql(self, vendor: str) -> list[str]:
         """The triggers, and the counts of the rows already in the table."""

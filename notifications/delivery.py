@@ -23,8 +23,8 @@ from datetime import timedelta
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db import connection
+from django.db.models import Min
 from django.utils import timezone
 
 from Incident import deferred
@@ -214,50 +214,66 @@ def _wait_for_due(deadline: float, sleep) -> bool:
     return True
 
 
+TABLE = NotificationLog._meta.db_table
+
+
 def _claim(ids: list[int], known: dict[int, NotificationLog] | None = None) -> list[Job]:
     """These rows, QUEUED → SENDING under a claim of our own, at once: those due and free."""
-    now = timezone.now()
-    free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(pk__in=ids, status=S.QUEUED, next_attempt_at__lte=now).order_by("pk"))
-    return _take(free, known if known and set(ids) <= set(known) else None, now)
+    if not ids:
+        return []
+    now, marks = timezone.now(), ", ".join(["%s"] * len(ids))
+    jobs = _take(f"c.id IN ({marks}) AND c.status = %s AND c.next_attempt_at <= %s",
+                 [*ids, S.QUEUED, _value(now)], "c.id", now,
+                 known if known and set(ids) <= set(known) else None)
+    return sorted(jobs, key=lambda job: job.row.pk)
 
 
 def _claim_due(slots: int) -> list[Job]:
     """Up to `slots` due rows, each the oldest unsettled one of its destination."""
+    # An older notification to the same number or address, sending, due, or put back for a
+    # moment (the number's pace: it never reached Graph), holds it back: on the drain, one
+    # person's messages go out in the order they were written. One waiting out a longer retry
+    # delay holds nothing back.
     now = timezone.now()
-    free = (NotificationLog.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=S.QUEUED, next_attempt_at__lte=now)
-            .exclude(Exists(_earlier_unsettled(now))).order_by("next_attempt_at", "pk")[:slots])
-    return _take(free, None, now)
+    pause = max((channel.pause() for channel in channels.every()), default=0.0)
+    earlier = (f'SELECT 1 FROM {TABLE} e WHERE e.channel = c.channel AND e."to" = c."to" '
+               """AND e."to" <> '' AND e.id < c.id AND (e.status = %s OR """
+               "(e.status = %s AND e.next_attempt_at <= %s))")
+    jobs = _take(f"c.status = %s AND c.next_attempt_at <= %s AND NOT EXISTS ({earlier})",
+                 [S.QUEUED, _value(now), S.SENDING, S.QUEUED,
+                  _value(now + timedelta(seconds=pause + 1))],
+                 "c.next_attempt_at, c.id", now, None, limit=slots)
+    return sorted(jobs, key=lambda job: (job.row.next_attempt_at, job.row.pk))
 
 
-def _take(free, known: dict[int, NotificationLog] | None, now) -> list[Job]:
+def _take(where: str, params: list, order: str, now, known: dict[int, NotificationLog] | None,
+          limit: int | None = None) -> list[Job]:
+    """Claim the rows `where` picks (as `c`), in one statement: rows another claimer holds are
+    skipped, not waited for (waiting on each other's rows in different orders is how concurrent
+    claimers deadlock), and a row is claimed only while it is still QUEUED."""
     token = uuid.uuid4().hex
-    with transaction.atomic():
-        # Rows another claimer holds are skipped, not waited for: waiting on each other's rows
-        # in different orders is how concurrent claimers deadlock.
-        if known is not None:
-            rows = [known[pk] for pk in free.values_list("pk", flat=True)]
-        else:
-            rows = list(free.select_related("recipient"))
-        NotificationLog.objects.filter(pk__in=[row.pk for row in rows], status=S.QUEUED).update(
-            status=S.SENDING, claim=token, claimed_at=now, attempt_count=F("attempt_count") + 1)
-    for row in rows:
-        row.status, row.claim, row.claimed_at = S.SENDING, token, now
-        row.attempt_count += 1
+    lock = " FOR UPDATE OF c SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    most = " LIMIT %s" if limit is not None else ""
+    sql = (f"UPDATE {TABLE} SET status = %s, claim = %s, claimed_at = %s, "
+           "attempt_count = attempt_count + 1 WHERE status = %s AND id IN "
+           f"(SELECT c.id FROM {TABLE} c WHERE {where} ORDER BY {order}{most}{lock}) RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [S.SENDING, token, _value(now), S.QUEUED, *params,
+                             *([limit] if limit is not None else [])])
+        pks = [pk for pk, in cursor.fetchall()]
+    if known is not None:
+        rows = [known[pk] for pk in pks]
+        for row in rows:
+            row.status, row.claim, row.claimed_at = S.SENDING, token, now
+            row.attempt_count += 1
+    else:
+        rows = list(NotificationLog.objects.filter(pk__in=pks).select_related("recipient"))
     return [Job(row, token, now) for row in rows]
 
 
-def _earlier_unsettled(now):
-    """An older notification to the same number or address, sending, due, or put back for a
-    moment (the number's pace: it never reached Graph). On the drain, one person's messages go out
-    in the order they were written: a row waits while an older one to the same destination is on
-    its way or about to be. One waiting out a longer retry delay holds nothing back."""
-    pause = max((channel.pause() for channel in channels.every()), default=0.0)
-    moment = now + timedelta(seconds=pause + 1)
-    return NotificationLog.objects.filter(
-        Q(status=S.SENDING) | Q(status=S.QUEUED, next_attempt_at__lte=moment),
-        channel=OuterRef("channel"), to=OuterRef("to"), pk__lt=OuterRef("pk")).exclude(to="")
+def _value(moment):
+    """A time as the database takes it in a raw statement."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _send_all(jobs: list[Job], sleep, deadline: float,

@@ -15,9 +15,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
-from notifications import channels, delivery, intents, tally
+from Incident import counters
+from notifications import channels, delivery, intents
 from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
-from tickets import counts as ticket_counts
 from tickets.models import TicketEvent
 
 S = NotificationStatus
@@ -139,9 +139,9 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
             DeliveryAttempt(notification_id=pk, number=number, status=S.UNKNOWN, started_at=since,
                             finished_at=now, may_have_gone_out=True, error_message=ABANDONED)
             for pk, number, since in rows], ignore_conflicts=True)
-    # The running counts (the insights page's, the ticket list's): this pass runs every minute.
-    tally.fold()
-    ticket_counts.fold()
+    # Every app's running counts (the insights page's, the ticket list's): this pass runs every
+    # minute.
+    counters.fold_every()
     for channel in channels.every():
         channel.tidy(now)  # e.g. WhatsApp's reports that came before their message's answer
     if settings.NOTIFICATION_DELIVERY == "celery":

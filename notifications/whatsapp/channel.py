@@ -18,6 +18,7 @@ from notifications.sending import Failure, SendResult
 from notifications.whatsapp import buttons, errors, pacing, template_state, templates, versions, webhook
 from notifications.whatsapp.client import MAX_CONNECT_TIMEOUT
 from notifications.whatsapp.clients import get_whatsapp_client
+from notifications.whatsapp.console import ConsoleWhatsAppClient
 
 S = NotificationStatus
 # Meta's rate limits: the business number's throughput, and one recipient's (pair rate limit).
@@ -64,8 +65,10 @@ class WhatsAppSender:
 
     def ready(self, row: NotificationLog) -> None:
         if row.message_type == MessageType.TEMPLATE and self.blocked is None:
-            # A template known not to be approved is not sent (one query, only when needed).
-            self.blocked = template_state.blocked()
+            # A template known not to be approved is not sent (one query, only when needed; the
+            # console sends nothing to Meta, so it has none to ask).
+            console = isinstance(self.client, ConsoleWhatsAppClient)
+            self.blocked = {} if console else template_state.blocked()
 
     def send(self, row: NotificationLog, *, deadline: float,
              sleep: Callable[[float], None]) -> SendResult:
