@@ -93,7 +93,7 @@ class Outcome:
     due: datetime | None
 
 
-def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = None) -> Outcome:
+def outcome(job: Job, result: SendResult, next_step: Next, later: float | None = None) -> Outcome:
     wamid, note = result.message_id, ""
     if len(wamid) > WAMID_LENGTH:
         wamid, note = wamid[:WAMID_LENGTH], LONG_ID.format(limit=WAMID_LENGTH)
@@ -103,7 +103,7 @@ def outcome(job: Job, result: SendResult, next_step: Next, later: int | None = N
     if next_step == Next.RETRY_LATER and job.row.attempt_count >= MAX_ATTEMPTS and not waits:
         next_step = Next.NEVER
     if result.retry_after is not None and later is None:
-        later = round(result.retry_after)  # a pause every sender keeps (e.g. the number's pace)
+        later = result.retry_after  # a pause every sender keeps (e.g. the number's pace)
     status = result.status if next_step == Next.DONE else OUTCOME_STATUS[next_step]
     error, due = result.error_message or note, None
     if status == S.QUEUED:

@@ -281,6 +281,18 @@ def test_a_pace_that_leaves_no_room_in_the_time_bound_sends_nothing_and_says_so(
     assert timezone.now() < row.next_attempt_at <= timezone.now() + timedelta(seconds=pacing.PAUSE)
 
 
+def test_a_moment_just_out_of_reach_makes_the_row_due_at_that_moment_not_after_a_pause(
+        cast, ticket_in, sender, pacer, sleeps, celery_mode):
+    """A drain near its end cannot wait 2 s for the pace: the row is due again in 2 s (it holds
+    its person's later messages meanwhile), not after the 5 s pause."""
+    ticket_in(TicketStatus.NEW)
+    pacer.answers = [(2.0, False)]
+    before = timezone.now()
+    [row] = delivery.drain(sleep=sleeps.append, bound=delivery.one_send() + 0.5)
+    assert sender.calls == [] and row.status == S.QUEUED and row.error_message.startswith(channel.PACED)
+    assert timedelta(seconds=1.5) <= row.next_attempt_at - before <= timedelta(seconds=3)
+
+
 def test_130429_pauses_the_number_for_everyone_and_retries_after_the_pause(
         cast, ticket_in, sender, pacer):
     sender.results[cast.admin.profile.whatsapp_number] = SendResult(

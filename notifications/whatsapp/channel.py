@@ -74,9 +74,12 @@ class WhatsAppSender:
              sleep: Callable[[float], None]) -> SendResult:
         if not row.to:
             return SendResult(status=S.SKIPPED, error_message=NO_NUMBER)
-        if not _slot(deadline, sleep):
+        wait = _slot(deadline, sleep)
+        if wait is not None:
+            # Due again when the pace may have room (a pause's end, or the moment this send could
+            # not wait for), not later: while it waits, it holds its person's later messages.
             return SendResult(status=S.FAILED, error_message=PACED, temporary=True,
-                              failure=Failure.PACED, retry_after=pacing.PAUSE)
+                              failure=Failure.PACED, retry_after=min(wait, pacing.PAUSE))
         result = classify(self._send(row))
         if result.error_code == THROUGHPUT:  # every sender of the number holds back
             pacing.pacer().pause()
@@ -101,9 +104,9 @@ def send_time() -> float:
     return min(MAX_CONNECT_TIMEOUT, settings.WHATSAPP_TIMEOUT) + settings.WHATSAPP_TIMEOUT
 
 
-def _slot(deadline: float, sleep) -> bool:
+def _slot(deadline: float, sleep) -> float | None:
     """Wait for this message's moment in the business number's pace, while the time bound leaves
-    room to send it."""
+    room to send it: None once it is here, or the seconds to it when that is too far off."""
     pacer = pacing.pacer()
     while True:
         room = deadline - time.monotonic() - send_time()
@@ -111,10 +114,10 @@ def _slot(deadline: float, sleep) -> bool:
         delay, reserved = pacer.reserve(within=room)
         if delay > 0:
             if delay > room:
-                return False
+                return delay
             sleep(delay)
         if reserved:
-            return True
+            return None
 
 
 class WhatsAppChannel:
