@@ -230,7 +230,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "rows": insights.summary(now, delivery_reports=reports, groups=groups),
             "delivery_reports": reports,
             "console_mode": not settings.WHATSAPP_ACCESS_TOKEN,
-            "version_notice": channels.get(Channel.WHATSAPP).notice(timezone.localdate()),
+            "version_notice": channels.get(Channel.WHATSAPP).warning(timezone.localdate()),
             "failures": failures,
             "queue": insights.queue(now),
             "held": insights.held_reports(now),

@@ -14,7 +14,7 @@ from notifications.sending import SendResult
 
 
 @dataclass(frozen=True)
-class Notice:
+class Draft:
     """One person's notice of one event, before a channel shapes it into a ledger row."""
 
     event: str
@@ -53,8 +53,8 @@ class Channel(Protocol):
 
     def sender(self) -> Sender: ...
 
-    def compose(self, notice: Notice) -> NotificationLog:
-        """The unsaved QUEUED (or SKIPPED, saying why) row that tells `notice` on this channel."""
+    def compose(self, draft: Draft) -> NotificationLog:
+        """The unsaved QUEUED (or SKIPPED, saying why) row that tells `draft` on this channel."""
 
     def refresh(self, row: NotificationLog, now: datetime) -> dict:
         """The fields a resend changes: the current address, and the message's form."""
@@ -71,8 +71,8 @@ class Channel(Protocol):
     def explain(self, code: str) -> str | None:
         """What an error code means and what to do, or None for a code the channel does not know."""
 
-    def notice(self, today: date) -> str:
-        """A warning for admins about the channel's set-up, or ""."""
+    def warning(self, today: date):
+        """A warning for admins about the channel's set-up (its level and message), or None."""
 
 
 _registered: dict[str, Channel] = {}

@@ -401,7 +401,7 @@ def _late(started: bool) -> SendResult:
 def _email_fallbacks(settled: list[tuple[Job, Next]]) -> list[int]:
     """With NOTIFICATION_EMAIL_FALLBACK: an email intent for each WhatsApp message that was
     skipped or refused for good (not a passing error, not one that may still arrive)."""
-    if not settings.NOTIFICATION_EMAIL_FALLBACK or Channel.EMAIL in intents.channels():
+    if not settings.NOTIFICATION_EMAIL_FALLBACK or Channel.EMAIL in intents.channel_names():
         return []
     ids = []
     for job, next_step in settled:

@@ -10,8 +10,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from notifications import channels as channels_
-from notifications.channels import Notice
+from notifications import channels
+from notifications.channels import Draft
 from notifications.messages import INTERNAL_NOTE, MAX_LENGTH, TicketFacts, parties, render
 from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog
 from notifications.recipients import recipients_for
@@ -27,7 +27,7 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     recipients = recipients_for(ticket=ticket, event=event, actor_id=ticket_event.actor_id)
     facts = ticket_facts(ticket, ticket_event)
     now = timezone.now()
-    wanted = [channels_.get(name) for name in sorted(channels(), key=_ORDER.index)]
+    wanted = [channels.get(name) for name in sorted(channel_names(), key=_ORDER.index)]
     texts = {}  # by party and length: every admin reads the same text
 
     def text_for(party):
@@ -40,11 +40,11 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     rows = []
     for recipient in recipients:
         user, party = recipient.user, recipient.party
-        notice = Notice(event=event, party=party, ticket_id=ticket.pk, recipient=user, facts=facts,
+        draft = Draft(event=event, party=party, ticket_id=ticket.pk, recipient=user, facts=facts,
                         now=now, text=text_for(party),
                         base=dict(ticket=ticket, ticket_event=ticket_event, event=event,
                                   recipient=user, next_attempt_at=now))
-        rows += [channel.compose(notice) for channel in wanted]
+        rows += [channel.compose(draft) for channel in wanted]
     return NotificationLog.objects.bulk_create(rows)
 
 
@@ -79,14 +79,14 @@ def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
     party = _party_of(whatsapp_row)
     text = whatsapp_row.message if whatsapp_row.message_type in FREE_TEXT else render(
         whatsapp_row.event, party, ticket_facts(whatsapp_row.ticket, whatsapp_row.ticket_event))
-    notice = Notice(
+    draft = Draft(
         event=whatsapp_row.event, party=party, ticket_id=whatsapp_row.ticket_id,
         recipient=user, facts=None, now=timezone.now(), text=lambda limit=MAX_LENGTH: text,
         base=dict(ticket_id=whatsapp_row.ticket_id, ticket_event_id=whatsapp_row.ticket_event_id,
                   event=whatsapp_row.event, recipient=user, next_attempt_at=timezone.now()))
     try:
         with transaction.atomic():
-            row = channels_.get(Channel.EMAIL).compose(notice)
+            row = channels.get(Channel.EMAIL).compose(draft)
             row.save()
             return row
     except IntegrityError:
@@ -100,7 +100,8 @@ def _party_of(row: NotificationLog):
     return next((r.party for r in found if r.user.pk == row.recipient_id), parties(row.event)[0])
 
 
-def channels() -> set[str]:
+def channel_names() -> set[str]:
+    """The channels NOTIFICATION_CHANNELS names."""
     names = {name.strip().upper() for name in settings.NOTIFICATION_CHANNELS if name.strip()}
     return names & set(Channel.values)
 

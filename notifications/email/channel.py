@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 
-from notifications.channels import Notice
+from notifications.channels import Draft
 from notifications.email.client import EmailSender
 from notifications.messages import as_email, email_subject
 from notifications.models import Channel, MessageType, NotificationLog, NotificationStatus
@@ -40,9 +40,9 @@ class EmailChannel:
     def sender(self) -> EmailRowSender:
         return EmailRowSender()
 
-    def compose(self, notice: Notice) -> NotificationLog:
-        return NotificationLog(**notice.base, channel=Channel.EMAIL, to=notice.recipient.email,
-                               message=as_email(notice.text()), message_type=MessageType.EMAIL,
+    def compose(self, draft: Draft) -> NotificationLog:
+        return NotificationLog(**draft.base, channel=Channel.EMAIL, to=draft.recipient.email,
+                               message=as_email(draft.text()), message_type=MessageType.EMAIL,
                                callback_id=uuid.uuid4().hex)
 
     def refresh(self, row: NotificationLog, now: datetime) -> dict:
@@ -60,5 +60,5 @@ class EmailChannel:
     def explain(self, code: str) -> str | None:
         return None
 
-    def notice(self, today: date):
+    def warning(self, today: date):
         return None

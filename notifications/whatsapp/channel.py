@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.selectors import number_unproved
-from notifications.channels import Notice
+from notifications.channels import Draft
 from notifications.intents import display_name
 from notifications.messages import BUTTONS_MAX_LENGTH, MAX_LENGTH
 from notifications.models import FREE_TEXT, Channel, MessageType, NotificationLog, NotificationStatus
@@ -132,22 +132,22 @@ class WhatsAppChannel:
     def sender(self) -> WhatsAppSender:
         return WhatsAppSender()
 
-    def compose(self, notice: Notice) -> NotificationLog:
-        user, profile = notice.recipient, notice.recipient.profile
-        offered = buttons.for_message(notice.event, notice.party, ticket_id=notice.ticket_id,
+    def compose(self, draft: Draft) -> NotificationLog:
+        user, profile = draft.recipient, draft.recipient.profile
+        offered = buttons.for_message(draft.event, draft.party, ticket_id=draft.ticket_id,
                                       user_id=user.pk)
-        text = notice.text(BUTTONS_MAX_LENGTH if offered else MAX_LENGTH)
+        text = draft.text(BUTTONS_MAX_LENGTH if offered else MAX_LENGTH)
         template = templates.template_for(
-            notice.event, notice.facts, ticket_id=notice.ticket_id,
+            draft.event, draft.facts, ticket_id=draft.ticket_id,
             recipient_name=display_name(user),
-            spec=templates.spec_for(templates.templates(), notice.event, notice.party),
+            spec=templates.spec_for(templates.templates(), draft.event, draft.party),
             payloads=[payload for payload, _ in offered])
         as_template = templates.use_template(mode=settings.WHATSAPP_MESSAGE_MODE,
                                              last_inbound_at=profile.whatsapp_last_inbound_at,
-                                             now=notice.now)
+                                             now=draft.now)
         free = MessageType.INTERACTIVE if offered else MessageType.TEXT
         row = NotificationLog(
-            **notice.base, channel=Channel.WHATSAPP, to=profile.whatsapp_number,
+            **draft.base, channel=Channel.WHATSAPP, to=profile.whatsapp_number,
             callback_id=uuid.uuid4().hex,
             message=templates.preview(template) if as_template else text,
             message_type=MessageType.TEMPLATE if as_template else free, buttons=offered,
@@ -191,5 +191,5 @@ class WhatsAppChannel:
             return errors.explain(int(code))
         return None
 
-    def notice(self, today: date):
+    def warning(self, today: date):
         return versions.notice(settings.WHATSAPP_API_VERSION, today)
