@@ -23,17 +23,30 @@ DEMO_USERS = (
 
 
 class Command(BaseCommand):
-    help = "Create (or reset) the demo users and print their passwords. Only with DEBUG on."
+    help = ("Create the demo users that are missing and print their passwords; existing users, "
+            "their passwords and tokens are left alone (--reset sets them back). Only with DEBUG on.")
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--reset", action="store_true",
+            help="Set every demo user back to its published password, name, role and number "
+                 "(this logs out their API clients).")
+
+    def handle(self, *args, reset: bool = False, **options) -> None:
         if not settings.DEBUG:
             raise CommandError(
                 "Refusing to create demo users with DEBUG off: their passwords are public."
             )
         User = get_user_model()
+        made = []
         with transaction.atomic():
             for username, password, role, number, first, last in DEMO_USERS:
-                user, _ = User.objects.get_or_create(username=username)
+                user, created = User.objects.get_or_create(username=username)
+                if not (created or reset):
+                    # Someone's try-out: a changed password, a token in a REST tool. Restarting
+                    # `make run` must not log them out.
+                    continue
+                made.append(username)
                 user.first_name, user.last_name = first, last
                 user.email = f"{username}@example.com"
                 user.is_active = True
@@ -48,6 +61,10 @@ class Command(BaseCommand):
                     number_set(profile=profile, by=None, origin=STAFF)
                 profile.save()
 
+        kept = [name for name, *_ in DEMO_USERS if name not in made]
         self.stdout.write("Demo users (DEBUG only; passwords are public):")
         for username, password, role, number, *_ in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {password:<20} {role:<10} {number}")
+        if kept:
+            self.stdout.write(f"Left as they were: {', '.join(kept)} (seed_demo --reset sets "
+                              "them back to the above).")
