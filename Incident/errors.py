@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -78,6 +78,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, RequestDataTooBig):
         # Django's own refusal of an oversized body, raised when DRF reads request.body.
         exc = PayloadTooLarge()
+    if isinstance(exc, Http404):
+        # A selector's "no such ticket": DRF's own 404, so it carries a code like every error.
+        exc = exceptions.NotFound(str(exc) or None)
     if isinstance(exc, DjangoValidationError):
         # A model-level rule that slipped past the serializer: still a 400, never a 500.
         exc = exceptions.ValidationError(

@@ -1,9 +1,10 @@
-"""URL map: the admin, and the REST API under /api/."""
+"""URL map: the front page, the admin, and the REST API under /api/."""
 from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from Incident.errors import API_NOT_FOUND, api_not_found
+from Incident.front import front_page
 from Incident.health import healthz
 
 # The admin is the product's back office, not "Django administration".
@@ -12,6 +13,7 @@ admin.site.site_title = "Incident admin"
 admin.site.index_title = "Tickets, users and notifications"
 
 urlpatterns = [
+    path("", front_page, name="front-page"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

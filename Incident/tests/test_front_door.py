@@ -155,3 +155,18 @@ def test_make_run_prints_the_setup_warnings_once(tmp_path):
         output += done.stdout + done.stderr
     assert "notifications.W001" not in output
     assert "every message stays SENT" not in output
+
+
+def test_the_front_page_says_what_this_is_and_links_its_doors(client):
+    page = client.get("/", secure=True)
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    for url in ("/admin/", "/api/docs/", "/healthz"):
+        assert f'href="{url}"' in page.content.decode()
+    answer = client.get("/", HTTP_ACCEPT="application/json", secure=True)
+    assert answer["Content-Type"] == "application/json"
+    links = answer.json()["links"]
+    assert links == {"admin": "https://testserver/admin/", "api_docs": "https://testserver/api/docs/",
+                     "health": "https://testserver/healthz"}
+    for url in links.values():  # every link leads somewhere
+        assert client.get(url.removeprefix("https://testserver"), secure=True).status_code in (
+            200, 302)

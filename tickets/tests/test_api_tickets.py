@@ -264,6 +264,15 @@ def test_delete_and_put_are_not_offered(api, cast, ticket_in):
     assert Ticket.objects.filter(pk=ticket.pk).exists()
 
 
+def test_a_ticket_that_is_not_there_or_not_visible_is_a_404_with_its_code(api, cast, ticket_in):
+    hidden = ticket_in(TicketStatus.NEW)
+    for path in ("/api/tickets/987654/", f"/api/tickets/{hidden.pk}/"):
+        response = api(cast.developer).get(path)  # the developer may not see a NEW ticket
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No ticket with this id is visible to you.",
+                                   "code": "not_found"}
+
+
 @pytest.mark.parametrize("path", ["/api/tickets/abc/", "/api/nothing-here/", "/api/tickets/1/fly/"])
 def test_unknown_api_urls_answer_json_404(api, cast, path):
     response = api(cast.admin).get(path)
