@@ -1,5 +1,6 @@
 """Delivering an event's notifications with a fake sender: one row per recipient, skips,
 concurrency, the time bound, console mode, and "written in the transaction, sent after commit"."""
+import json
 import logging
 import threading
 
@@ -203,6 +204,26 @@ def test_console_mode_prints_the_whole_message_and_skips(cast, ticket_in, capsys
     assert row.message in out and cast.client.profile.whatsapp_number in out
     assert row.status == NotificationStatus.SKIPPED
     assert "Console mode" in row.error_message and "WHATSAPP_ACCESS_TOKEN" in row.error_message
+    # A wamid of its own, printed, so a reply or a status can point to it.
+    assert row.provider_message_id.startswith("wamid.CONSOLE") and row.provider_message_id in out
+
+
+def test_in_console_mode_a_reply_quoting_a_message_and_a_tap_on_its_button_act_on_the_ticket(
+        cast, ticket_in, capsys, client, notify, use_sender):
+    from notifications.tests.test_inbound import send, tap, text
+
+    use_sender(ConsoleWhatsAppClient())
+    ticket = ticket_in(TicketStatus.NEW)
+    [row] = notify(ticket, E.TICKET_CREATED)
+    out = capsys.readouterr().out
+    assert row.provider_message_id.startswith("wamid.CONSOLE") and row.provider_message_id in out
+    open_payload = row.buttons[0][0]
+    assert f"sends back: {open_payload}" in out
+    send(client, text(cast.admin, "Looking at it", quoting=row.provider_message_id))
+    assert ticket.events.filter(event=E.COMMENT_ADDED, note="Looking at it").exists()
+    send(client, tap(cast.admin, open_payload))
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.OPENED
 
 
 def test_without_a_token_the_default_sender_is_console_mode(cast, ticket_in, settings, capsys, notify):
