@@ -178,6 +178,8 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "Incident.schema.bearer_first"],
     "TITLE": "Incident API",
     "DESCRIPTION": (
         "Ticket management whose every change notifies the right people on WhatsApp. "

@@ -166,7 +166,9 @@ class NotificationLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.get_event_display()} → {self.recipient_id}: {self.status}"
+        # The admin's page titles and breadcrumbs: a person's name, not their id.
+        return (f"{self.get_channel_display()} {self.get_event_display()} → "
+                f"{self.recipient.get_username()}: {self.status}")
 
 
 class DeliveryAttempt(models.Model):
@@ -221,7 +223,7 @@ class ReceivedMessage(models.Model):
         ordering = ("-received_at", "-id")
 
     def __str__(self) -> str:
-        return f"{self.kind} from {self.user_id}"
+        return f"{self.kind} from {self.user.get_username()}"
 
 
 class HeldStatus(models.Model):
@@ -253,7 +255,7 @@ class Question(models.Model):
     expires_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.action} #{self.ticket_id}, asked of {self.user_id}"
+        return f"{self.action} #{self.ticket_id}, asked of {self.user.get_username()}"
 
 
 class WhatsAppTemplate(models.Model):

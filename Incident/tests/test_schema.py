@@ -47,3 +47,8 @@ def test_swagger_ui_is_served_without_internet(client):
     sources = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert any("swagger-ui" in s for s in sources)
     assert all(not s.startswith(("http://", "https://", "//")) for s in sources), sources
+
+
+def test_swaggers_authorize_dialog_offers_the_bearer_token_first(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json", secure=True).json()
+    assert list(schema["components"]["securitySchemes"])[0] == "jwtAuth"

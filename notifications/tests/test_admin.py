@@ -8,7 +8,6 @@ from tickets.models import TicketStatus
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def ticket_with_logs(cast, ticket_in, sender, notify):
     ticket = ticket_in(TicketStatus.ASSIGNED, description="A very particular description")
@@ -68,3 +67,10 @@ def test_log_list_cuts_long_errors_keeping_them_whole_in_the_tooltip_and_on_the_
 def test_log_search_finds_an_error_code(staff, ticket_with_logs):
     page = staff.get("/admin/notifications/notificationlog/", {"q": "131030"})
     assert page.context["cl"].result_count == 1
+
+
+def test_a_notifications_page_names_its_recipient_not_their_id(staff, ticket_with_logs, cast):
+    row = NotificationLog.objects.get(status="FAILED")  # the developer's
+    assert cast.developer.get_username() in str(row) and f"→ {cast.developer.pk}:" not in str(row)
+    page = staff.get(f"/admin/notifications/notificationlog/{row.pk}/change/").content.decode()
+    assert f"→ {cast.developer.get_username()}:" in page  # the page's title and breadcrumb
