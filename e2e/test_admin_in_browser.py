@@ -24,12 +24,13 @@ def data(transactional_db):
     def log(channel, status, **fields):
         return NotificationLog.objects.create(
             ticket=ticket, event="TICKET_CREATED", recipient=admin, channel=channel,
-            to="+201000000001", message="New ticket", status=status, **fields)
+            message="New ticket", status=status, **{"to": "+201000000001", **fields})
 
     log("WHATSAPP", "FAILED", error_code="131030", http_status=400,
         error_message=f"{FAILED_TEXT}. Add the number in the App Dashboard.")
     log("WHATSAPP", "SENT", provider_message_id="wamid.DELIVERED-ROW")
-    log("EMAIL", "FAILED", error_message="SMTP server refused the connection")
+    log("EMAIL", "FAILED", error_message="SMTP server refused the connection",
+        to="dispatch-team-lead@example.com")
     return {"admin": admin, "client": client}
 
 
@@ -112,6 +113,20 @@ def test_admin_session_in_chromium(browser, live_server, data, screenshot):
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, overflow
     screenshot("04b-logs-at-1366px")
+    # The last column, the number, is whole at the common laptop widths: inside the list, its
+    # text not cut.
+    for width in (1366, 1400):
+        browser.set_window_size(width, 900)
+        browser.get(f"{live_server.url}/admin/notifications/notificationlog/")
+        cells = browser.execute_script(
+            "const box = document.querySelector('.results').getBoundingClientRect();"
+            "return [...document.querySelectorAll('#result_list td.field-to')].map(td => "
+            "[td.getBoundingClientRect().right, box.right, td.scrollWidth > td.clientWidth]);")
+        assert len(cells) == 4 and all(right <= edge and not cut for right, edge, cut in cells), (
+            width, cells)
+        numbers = [td.text for td in browser.find_elements(By.CSS_SELECTOR, "#result_list td.field-to")]
+        assert "dispatch-team-lead@example.com" in numbers and "+201000000001" in numbers
+        screenshot(f"04c-logs-number-at-{width}px")
     browser.set_window_size(1600, 1000)
 
     # The insights page, reached from the admin index.
