@@ -52,12 +52,15 @@ worker: install
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
+# Test processes: one per core (pytest-xdist); TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= auto
+
 test: $(VENV)/.dev-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The same suite against the local PostgreSQL server (row locks, real concurrency).
 test-postgres: $(VENV)/.dev-installed
-	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The Postman collection (docs/postman/) run by newman against a server of its own.
 NEWMAN := docs/postman/node_modules/.bin/newman
