@@ -35,6 +35,16 @@ def _fresh_throttle_counts():
     counts.reset()
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_finish_their_sends():
+    """What a webhook sends after its response runs on threads of its own: a test ends only once
+    that is done, so its database writes never meet the next test's flush."""
+    yield
+    from notifications.whatsapp.views import finish_after_response
+
+    assert finish_after_response(timeout=60), "a webhook's sends were still running after 60 s"
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The local Redis server's URL (TEST_REDIS_URL, default database 15), with keys of its own.

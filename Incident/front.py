@@ -1,4 +1,6 @@
 """The front page at `/`: what this service is and where its doors are; JSON for API clients."""
+from collections.abc import Callable
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 
@@ -8,6 +10,18 @@ LINKS = (
     ("api_docs", "/api/docs/", "The REST API, browsable (Swagger UI); the schema is at /api/schema/"),
     ("health", "/healthz", "Health: the database and, when configured, the cache and the broker"),
 )
+# Doors an app adds (name, URL, what it is, whether it is open now): the WhatsApp simulator.
+_added: list[tuple[str, str, str, Callable[[], bool]]] = []
+
+
+def add_link(name: str, url: str, text: str, *, when: Callable[[], bool]) -> None:
+    _added.append((name, url, text, when))
+
+
+def links() -> list[tuple[str, str, str]]:
+    return [*LINKS, *[(name, url, text) for name, url, text, when in _added if when()]]
+
+
 ABOUT = ("Incident management: clients file tickets through the REST API, staff move them from "
          "NEW to CLOSED, and every change tells the right people on WhatsApp.")
 
@@ -16,9 +30,9 @@ def front_page(request: HttpRequest) -> HttpResponse:
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({"service": "incident", "about": ABOUT,
                              "links": {name: request.build_absolute_uri(url)
-                                       for name, url, _ in LINKS}})
+                                       for name, url, _ in links()}})
     items = "".join(f'<li><a href="{url}">{escape(url)}</a>: {escape(text)}</li>'
-                    for _, url, text in LINKS)
+                    for _, url, text in links())
     return HttpResponse(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -247,6 +247,9 @@ WHATSAPP_REQUIRE_PROOF = config("WHATSAPP_REQUIRE_PROOF", default="self").strip(
 # Webhooks: the string you type in the App Dashboard, and the app secret that signs payloads.
 WHATSAPP_WEBHOOK_VERIFY_TOKEN = config("WHATSAPP_WEBHOOK_VERIFY_TOKEN", default="")
 WHATSAPP_APP_SECRET = config("WHATSAPP_APP_SECRET", default="")
+# The WhatsApp phone simulator at /simulator/ (staff only; only in console mode): on with DEBUG,
+# or with this set to True (e.g. a demo server with DEBUG off).
+WHATSAPP_SIMULATOR = config("WHATSAPP_SIMULATOR", default=False, cast=bool)
 # The seam that chooses the sender: a dotted path to a function returning a client. The default
 # picks the Cloud API client when a token is set, the console client otherwise.
 WHATSAPP_CLIENT_FACTORY = "notifications.whatsapp.clients.default_client"

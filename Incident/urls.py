@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", include("tickets.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("notifications.whatsapp.urls")),
+    path("simulator/", include("notifications.whatsapp.simulator")),
     # Last: whatever no endpoint above matched is a JSON 404, even with DEBUG on.
     re_path(r"^api/(?P<path>.*)$", api_not_found, name=API_NOT_FOUND),
 ]

@@ -118,7 +118,20 @@ def deliver(ids: Iterable[int], *, known: Iterable[NotificationLog] = (),
     read them back. Rows another process holds are left to it; no other row is touched.
     """
     deadline = time.monotonic() + time_bound()
-    jobs = _claim(list(ids), {row.pk: row for row in known})
+    return _send_own(_claim(list(ids), {row.pk: row for row in known}), sleep, deadline)
+
+
+def deliver_claimed(claim: str, *, sleep: Callable[[float], None] = time.sleep
+                    ) -> Iterable[NotificationLog]:
+    """Send the rows the caller has just claimed (moved to SENDING under `claim` in its own
+    conditional update, as a resend does), like deliver()."""
+    deadline = time.monotonic() + time_bound()
+    rows = NotificationLog.objects.filter(claim=claim, status=S.SENDING).select_related("recipient")
+    return _send_own([Job(row, claim, row.claimed_at) for row in rows.order_by("pk")], sleep,
+                     deadline)
+
+
+def _send_own(jobs: list[Job], sleep, deadline: float) -> Iterable[NotificationLog]:
     if not jobs:
         return NotificationLog.objects.none()
     settled = _send_all(jobs, sleep, deadline)

@@ -5,13 +5,14 @@ A ticket change writes its notifications in its own transaction (notifications.i
 them once it commits (notifications.delivery); nothing here can fail or undo the ticket change.
 """
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
@@ -80,29 +81,41 @@ def resend(
     (inline), or by the workers (celery). Rows that failed with a code no resend can cure are
     left out unless `include_final` (someone named that code).
 
-    Each row is queued again only if it is still as it was read (same status, same number of
-    attempts): of two people resending at once, exactly one sends.
+    Each row is taken again only if it is still as it was read (same status, same number of
+    attempts), in one conditional update: of two people resending at once, exactly one sends.
+    Inline, that update claims the row for this call (SENDING), so no other claimer can come
+    between; with workers it queues it.
     """
     allowed = resendable(include_uncertain=include_uncertain)
     if not include_final:
         allowed &= ~Q(error_code__in=channels.final_codes())
-    now = timezone.now()
+    now, claim = timezone.now(), uuid.uuid4().hex
+    inline = settings.NOTIFICATION_DELIVERY != "celery"
+    taken = (dict(status=S.SENDING, claim=claim, claimed_at=now, attempt_count=F("attempt_count") + 1)
+             if inline else dict(status=S.QUEUED, claim=""))
     seen = {row.pk: (row.status, row.attempt_count) for row in rows}
     current = (NotificationLog.objects.filter(allowed, pk__in=list(seen))
                .select_related("recipient__profile"))
     queued = []
     for row in current:
         status, attempts = seen[row.pk]  # as the caller saw it, not as it may be by now
+        if (row.status, row.attempt_count) != (status, attempts):
+            continue
+        # Only the row's own columns in this condition: with a join (the recipient's consent,
+        # checked as `current` was read) Django's UPDATE filters through a subquery, which
+        # PostgreSQL does not check again against a row another resend has just changed, and
+        # two resends would both send.
         changed = NotificationLog.objects.filter(
-            allowed, pk=row.pk, status=status, attempt_count=attempts,
-        ).update(status=S.QUEUED, next_attempt_at=now, claim="", error_code="", error_message="",
-                 may_have_been_sent=False, **channels.get(row.channel).refresh(row, now))
+            pk=row.pk, status=status, attempt_count=attempts,
+        ).exclude(delivery_status__in=ARRIVED).update(
+            next_attempt_at=now, error_code="", error_message="", may_have_been_sent=False,
+            **taken, **channels.get(row.channel).refresh(row, now))
         if changed:
             queued.append(row.pk)
-    if settings.NOTIFICATION_DELIVERY == "celery":
+    if not inline:
         delivery.tell_workers(queued)
         return list(NotificationLog.objects.filter(pk__in=queued).select_related("recipient"))
-    return list(delivery.deliver(queued, sleep=sleep))
+    return list(delivery.deliver_claimed(claim, sleep=sleep)) if queued else []
 
 
 # --- Recovery ---------------------------------------------------------------------------------------

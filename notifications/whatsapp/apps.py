@@ -14,3 +14,9 @@ class WhatsAppConfig(AppConfig):
         from notifications.whatsapp.channel import WhatsAppChannel
 
         channels.register(WhatsAppChannel())
+        from Incident import front
+        from notifications.whatsapp import simulator
+
+        front.add_link("whatsapp_simulator", "/simulator/",
+                       "The WhatsApp phone simulator (console mode): answer as each person would",
+                       when=simulator.enabled)

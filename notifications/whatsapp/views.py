@@ -2,7 +2,7 @@
 import hmac
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 from django.db import connections
@@ -12,7 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from Incident import deferred
-from notifications.whatsapp import inbound, template_state, webhook
+from notifications.whatsapp import inbound, simulator, template_state, webhook
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +60,16 @@ class WhatsAppWebhookView(View):
         header = request.headers.get("X-Hub-Signature-256", "")
         if not header:
             return JsonResponse({"detail": "Missing X-Hub-Signature-256 header."}, status=401)
-        if not settings.WHATSAPP_APP_SECRET:
+        if not settings.WHATSAPP_APP_SECRET and not simulator.enabled():
             logger.error("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not set")
         body = _raw_body(request)
         if body is None:
             return JsonResponse({"detail": f"The body is over {WEBHOOK_MAX_BYTES:,} bytes."},
                                 status=413)
-        if not webhook.signature_is_valid(
-            body=body, header=header, app_secret=settings.WHATSAPP_APP_SECRET
-        ):
+        if not (webhook.signature_is_valid(body=body, header=header,
+                                           app_secret=settings.WHATSAPP_APP_SECRET)
+                or (simulator.enabled() and webhook.signature_is_valid(
+                    body=body, header=header, app_secret=simulator.KEY))):
             return JsonResponse({"detail": "Invalid X-Hub-Signature-256."}, status=403)
         try:
             payload = json.loads(body)
@@ -91,6 +92,14 @@ class WhatsAppWebhookView(View):
 # server's threads, a burst of taps (each waiting on Graph after answering) would leave none free
 # to answer Meta's next POST with.
 _after_response = ThreadPoolExecutor(max_workers=4, thread_name_prefix="after-webhook")
+_running: set[Future] = set()
+
+
+def finish_after_response(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for what webhooks handed to the threads above; whether all of
+    it finished (a test's teardown, or a worker stopping, waits so no send is cut mid-write)."""
+    _, pending = wait(list(_running), timeout=timeout)
+    return not pending
 
 
 class ThenSend(HttpResponse):
@@ -103,8 +112,15 @@ class ThenSend(HttpResponse):
 
     def close(self) -> None:
         super().close()
-        if self.held.work:
+        self.start()
+
+    def start(self) -> None:
+        """Start the held-back work (once): on close, or at once for a caller in this process
+        that is itself inside a request (the phone simulator), whose close would end it."""
+        if self.held.work and self.sent is None:
             self.sent = _after_response.submit(_run, self.held)
+            _running.add(self.sent)
+            self.sent.add_done_callback(_running.discard)
 
 
 def _run(held: deferred.Deferred) -> None:
