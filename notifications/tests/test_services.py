@@ -1,6 +1,5 @@
 """Delivering an event's notifications with a fake sender: one row per recipient, skips,
 concurrency, the time bound, console mode, and "written in the transaction, sent after commit"."""
-import json
 import logging
 import threading
 

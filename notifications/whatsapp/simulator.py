@@ -9,7 +9,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import time
 import uuid
 
@@ -25,17 +24,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from notifications.models import Channel, NotificationLog, ReceivedMessage
+from notifications.whatsapp import webhook
+from notifications.whatsapp.views import ThenSend, WhatsAppWebhookView
 
-# Signs the simulator's payloads when no WHATSAPP_APP_SECRET is set: made afresh by each process
-# and never shown, so only this process's simulator can sign with it (notifications.whatsapp.views).
-KEY = secrets.token_hex(32)
+KEY = webhook.SIMULATOR_KEY
+enabled = webhook.simulator_on
 BUSINESS_NUMBER = "15550000000"
 STATUSES = ("delivered", "read", "failed")
-
-
-def enabled() -> bool:
-    """Only in console mode (no access token), and with DEBUG or WHATSAPP_SIMULATOR."""
-    return not settings.WHATSAPP_ACCESS_TOKEN and (settings.DEBUG or settings.WHATSAPP_SIMULATOR)
 
 
 # --- What Meta would send ------------------------------------------------------------------------
@@ -86,8 +81,6 @@ def _message(number: str, kind: str, quoting: str, **content) -> dict:
 def deliver(payload: dict) -> int:
     """POST `payload`, signed as Meta signs, to the webhook view; its status code. What the
     webhook held back (answers, notifications) runs as it does after a real response."""
-    from notifications.whatsapp.views import ThenSend, WhatsAppWebhookView
-
     body = json.dumps(payload).encode()
     key = settings.WHATSAPP_APP_SECRET or KEY
     signature = "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
@@ -135,7 +128,12 @@ def people(request: HttpRequest) -> HttpResponse:
 def phone(request: HttpRequest, user_id: int) -> HttpResponse:
     user = _person(user_id)
     template = "simulator/_chat.html" if request.GET.get("part") == "chat" else "simulator/phone.html"
-    return render(request, template, {"person": user, "chat": chat(user), "statuses": STATUSES})
+    entries = chat(user)
+    # What the page compares before it swaps the chat in: a swap under a click would lose it.
+    version = hashlib.sha1(repr([(e["at"], e["state"], e["text"]) for e in entries])
+                           .encode()).hexdigest()
+    return render(request, template, {"person": user, "chat": entries, "statuses": STATUSES,
+                                      "version": version})
 
 
 def styled(text: str) -> str:

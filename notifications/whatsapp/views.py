@@ -12,7 +12,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from Incident import deferred
-from notifications.whatsapp import inbound, simulator, template_state, webhook
+from notifications.whatsapp import inbound, template_state, webhook
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class WhatsAppWebhookView(View):
         header = request.headers.get("X-Hub-Signature-256", "")
         if not header:
             return JsonResponse({"detail": "Missing X-Hub-Signature-256 header."}, status=401)
-        if not settings.WHATSAPP_APP_SECRET and not simulator.enabled():
+        if not settings.WHATSAPP_APP_SECRET and not webhook.simulator_on():
             logger.error("WhatsApp webhook refused: WHATSAPP_APP_SECRET is not set")
         body = _raw_body(request)
         if body is None:
@@ -68,8 +68,8 @@ class WhatsAppWebhookView(View):
                                 status=413)
         if not (webhook.signature_is_valid(body=body, header=header,
                                            app_secret=settings.WHATSAPP_APP_SECRET)
-                or (simulator.enabled() and webhook.signature_is_valid(
-                    body=body, header=header, app_secret=simulator.KEY))):
+                or (webhook.simulator_on() and webhook.signature_is_valid(
+                    body=body, header=header, app_secret=webhook.SIMULATOR_KEY))):
             return JsonResponse({"detail": "Invalid X-Hub-Signature-256."}, status=403)
         try:
             payload = json.loads(body)

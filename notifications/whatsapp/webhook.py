@@ -7,9 +7,11 @@ batch costs a few queries however many statuses it holds.
 import hashlib
 import hmac
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone as dt_timezone
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
@@ -77,6 +79,18 @@ class InboundMessage:
     text: str = ""
     payload: str = ""
     context_id: str = ""
+
+
+# Signs the phone simulator's payloads (notifications.whatsapp.simulator) when no
+# WHATSAPP_APP_SECRET is set: made afresh by each process and never shown, so only this process's
+# simulator can sign with it, and only while the simulator is on.
+SIMULATOR_KEY = secrets.token_hex(32)
+
+
+def simulator_on() -> bool:
+    """The phone simulator exists only in console mode (no access token), with DEBUG or
+    WHATSAPP_SIMULATOR."""
+    return not settings.WHATSAPP_ACCESS_TOKEN and (settings.DEBUG or settings.WHATSAPP_SIMULATOR)
 
 
 def signature_is_valid(*, body: bytes, header: str, app_secret: str) -> bool:
