@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run serve worker install migrate demo test test-postgres test-api test-browser browser-deps bench clean
+.PHONY: run serve worker install migrate demo test test-postgres test-api test-browser browser-deps bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,18 @@ $(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(BIN)/pytho
 
 bench: $(VENV)/.bench-installed
 	cd bench && ../$(BIN)/python run.py
+
+# The manual (docs/ and README.md as its front page) as a small site in artifacts/site; strict, so
+# a broken link or a page missing from the nav fails.
+$(VENV)/.docs-installed: requirements-docs.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-docs.txt
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	rm -rf artifacts/docs-src && mkdir -p artifacts/docs-src
+	cp docs/*.md docs/*.png artifacts/docs-src/
+	sed 's#](docs/#](#g' README.md > artifacts/docs-src/index.md
+	$(BIN)/mkdocs build
 
 clean:
 	rm -rf $(VENV) .pytest_cache docs/postman/node_modules artifacts

@@ -1,5 +1,5 @@
 """GET /healthz: each dependency the service is configured with, and the notification queue's
-figures for monitoring (README "Scaling out"). 200 while every one answers; 503 (for load
+figures for monitoring (docs/scaling-out.md, "Scaling out"). 200 while every one answers; 503 (for load
 balancers) when one does not, naming it: the database always, the cache when REDIS_URL is set,
 the Celery broker with NOTIFICATION_DELIVERY=celery. Each check waits at most REDIS_TIMEOUT (the
 database its own connect timeout), so the probe itself never hangs."""

@@ -216,13 +216,13 @@ SIMPLE_JWT = {
 
 # --- WhatsApp Cloud API ---------------------------------------------------------------------------
 # Without an access token the service runs in console mode: messages are printed, not sent, and
-# logged as SKIPPED. See README "WhatsApp notifications".
+# logged as SKIPPED. See docs/whatsapp.md, "WhatsApp notifications".
 WHATSAPP_ACCESS_TOKEN = config("WHATSAPP_ACCESS_TOKEN", default="")
 WHATSAPP_PHONE_NUMBER_ID = config("WHATSAPP_PHONE_NUMBER_ID", default="")
 # The WhatsApp Business Account that holds the templates (`manage.py whatsapp_templates`).
 WHATSAPP_BUSINESS_ACCOUNT_ID = config("WHATSAPP_BUSINESS_ACCOUNT_ID", default="")
 # The business number as people dial it (+ and digits): the profile's wa.me link for proving a
-# number (README "Talking back on WhatsApp"). Optional.
+# number (docs/two-way.md, "Talking back on WhatsApp"). Optional.
 WHATSAPP_BUSINESS_NUMBER = config("WHATSAPP_BUSINESS_NUMBER", default="")
 # Meta stops serving each version about two years after its release: notifications.whatsapp.versions
 # lists the days, and `manage.py check` warns 90 days ahead.
@@ -268,7 +268,7 @@ EMAIL_USE_TLS = config("EMAIL_USE_TLS", default=False, cast=bool)
 EMAIL_TIMEOUT = config("EMAIL_TIMEOUT", default=10, cast=int)
 DEFAULT_FROM_EMAIL = config("DEFAULT_FROM_EMAIL", default="Incident <noreply@localhost>")
 
-# --- Delivery, shared state and scale-out (README "Scaling out") -----------------------------------
+# --- Delivery, shared state and scale-out (docs/scaling-out.md, "Scaling out") -----------------------------------
 # `inline`: the request that changed a ticket sends its notifications after commit (nothing else to
 # run). `celery`: it hands them to Celery workers on commit and answers at once.
 NOTIFICATION_DELIVERY = config("NOTIFICATION_DELIVERY", default="inline").strip().lower()

@@ -181,7 +181,7 @@ def _doors_lines(taps: dict, slow: dict) -> list[str]:
         f"admin's phone answers in {slow['slow_ms'] / 1000:g} s (the others in 100 ms); time bound "
         f"{slow['bound_ms'] / 1000:g} s. Each request sends only its own rows and waits at most "
         "the bound for them, holding its server thread meanwhile, so it is measured with the "
-        "default threads and with a thread for each concurrent create (README \"Deploying\": "
+        "default threads and with a thread for each concurrent create (docs/deploying.md, \"Deploying\": "
         "size the threads for the creates you expect at once when a phone may be slow):",
         "",
         "| server threads (processes × threads) | median | slowest | slowest ÷ bound |",

@@ -142,7 +142,7 @@ def process(name: str, command: list[str], env: dict, ready_url: str, root: Path
 
 @contextmanager
 def celery_workers(env: dict, count: int = 2):
-    """`count` Celery workers (32 threads each), as README "Scaling out" runs them."""
+    """`count` Celery workers (32 threads each), as docs/scaling-out.md, "Scaling out" runs them."""
     procs, logs = [], []
     try:
         for n in range(count):
@@ -363,7 +363,7 @@ def tap_webhook(env: dict) -> dict:
 
 def slow_phone(env: dict) -> dict:
     """Concurrent creates while one admin's phone answers in 8 s: each request waits for its own
-    messages only, within the time bound (README: connect ≤ 5 s + WHATSAPP_TIMEOUT + 1 s). A
+    messages only, within the time bound (docs/delivery.md: connect ≤ 5 s + WHATSAPP_TIMEOUT + 1 s). A
     request holds its server thread while it sends, so it is measured twice: with the default 8
     threads (later requests queue for a thread) and with a thread for each concurrent create."""
     seed(env, "admins", SLOW_ADMINS)

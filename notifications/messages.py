@@ -136,7 +136,7 @@ class TemplateSpec:
     name: str
     language: str
     params: tuple[str, ...]
-    body: str  # the text to register in WhatsApp Manager (README); not sent
+    body: str  # the text to register in WhatsApp Manager (docs/templates.md); not sent
     buttons: tuple[str, ...] = ()  # quick-reply button titles, in order (from the notice's actions)
 
 
@@ -196,7 +196,7 @@ NOTED = _template(
 P, A = Party, Action
 # Per event, who is told (in this order), what they read, the template and the reply buttons.
 # Party.ADMIN means every active admin, Party.OWNER the ticket's client, Party.ASSIGNED_DEVELOPER
-# its developer. Edits of details (TICKET_UPDATED) tell nobody. README's tables are checked
+# its developer. Edits of details (TICKET_UPDATED) tell nobody. The manual's tables are checked
 # against this one.
 NOTICES: dict[str, tuple[Notice, ...]] = {
     E.TICKET_CREATED: (Notice(P.ADMIN, Text(

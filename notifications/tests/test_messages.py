@@ -134,11 +134,11 @@ def test_non_latin_text_renders_unchanged():
     assert "Hello أحمد علي," in text and "*Ticket:* تعطل صفحة الدخول 🚨" in text
 
 
-def test_readme_says_who_is_told_as_the_table_does():
-    """README's "who is told" table is checked against NOTICES: every event, its parties in order."""
+def test_the_manual_says_who_is_told_as_the_table_does():
+    """The manual's "who is told" table (docs/whatsapp.md) is checked against NOTICES: every event, its parties in order."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "whatsapp.md").read_text()
     rows = readme.split("| event | who is told |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
     told = {line.split("|")[1].split()[0]: line.split("|")[2] for line in rows}
     words = {Party.ADMIN: "ADMIN", Party.OWNER: "client", Party.ASSIGNED_DEVELOPER: "developer"}

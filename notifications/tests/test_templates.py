@@ -168,11 +168,11 @@ def test_template_mode_always_sends_templates(cast, ticket_in, settings, sender,
     assert NotificationLog.objects.get(event=E.TICKET_OPENED).message_type == MessageType.TEMPLATE
 
 
-def test_readme_shows_each_template_exactly_as_the_code_fills_it():
-    """README is where users copy template bodies from; it must not drift from the code."""
+def test_the_manual_shows_each_template_exactly_as_the_code_fills_it():
+    """docs/templates.md is where users copy template bodies from; it must not drift from the code."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "templates.md").read_text()
     for key, spec in templates.DEFAULT_TEMPLATES.items():
         event = key.replace(":ASSIGNED_DEVELOPER", " (to the developer)")
         row = next(line for line in readme.splitlines() if line.startswith(f"| {event} | `"))

@@ -3,7 +3,7 @@
 Free text reaches a person only inside the 24-hour window that opens when they write to the
 business number; outside it Meta refuses text (131047) and only templates get through. Each event
 maps to a template (name, language) and the ticket fields that fill its {{1}}..{{n}}, in order.
-The defaults are the table's (notifications.messages.NOTICES), the templates README tells you to
+The defaults are the table's (notifications.messages.NOTICES), the templates docs/templates.md tells you to
 register; WHATSAPP_TEMPLATES overrides them.
 """
 import dataclasses

@@ -23,7 +23,7 @@ class Command(BaseCommand):
         client = default_client()
         if not isinstance(client, WhatsAppClient):
             raise CommandError("WHATSAPP_ACCESS_TOKEN is not set (console mode): there is no "
-                               "account to ask. Set the token first (README, \"Setting it up\").")
+                               "account to ask. Set the token first (docs/whatsapp.md, \"Setting it up\").")
         if not account.isdigit():
             raise CommandError(
                 "Set WHATSAPP_BUSINESS_ACCOUNT_ID to your WhatsApp Business Account ID (digits): "
