@@ -58,10 +58,15 @@ def one_send() -> float:
     return max((channel.send_time() for channel in channels.every()), default=0.0)
 
 
+def longest_pause() -> float:
+    """Seconds the longest of the channels' rate-limit pauses lasts."""
+    return max((channel.pause() for channel in channels.every()), default=0.0)
+
+
 def time_bound() -> float:
     """Seconds one call may wait for its sends: one send, plus a second for the pool and quick
     retries; workers also wait for a channel's pace (up to a rate-limit pause, twice)."""
-    pause = max((channel.pause() for channel in channels.every()), default=0.0)
+    pause = longest_pause()
     paced = 2 * pause if settings.NOTIFICATION_DELIVERY == "celery" else 0
     return one_send() + 1 + paced
 
@@ -248,7 +253,7 @@ def _claim_due(slots: int) -> list[Job]:
     # person's messages go out in the order they were written. One waiting out a longer retry
     # delay holds nothing back.
     now = timezone.now()
-    pause = max((channel.pause() for channel in channels.every()), default=0.0)
+    pause = longest_pause()
     earlier = (f'SELECT 1 FROM {TABLE} e WHERE e.channel = c.channel AND e."to" = c."to" '
                """AND e."to" <> '' AND e.id < c.id AND (e.status = %s OR """
                "(e.status = %s AND e.next_attempt_at <= %s))")
