@@ -121,6 +121,21 @@ END $$"""
 
         return migrations.RunPython(run(self.install_sql), run(self.remove_sql))
 
+    def rebuilt(self) -> migrations.RunPython:
+        """The step a migration adds after SQLite rebuilt the counted table (which dropped its
+        triggers): the triggers again, and the counts made afresh from the rows. Nothing on
+        PostgreSQL, which alters a table in place."""
+
+        def step(apps, schema_editor):
+            vendor = schema_editor.connection.vendor
+            if vendor == "postgresql":
+                return
+            for statement in [*self.remove_sql(vendor), f"DELETE FROM {self.change}",
+                              f"DELETE FROM {self.total}", *self.install_sql(vendor)]:
+                schema_editor.execute(statement, params=None)
+
+        return migrations.RunPython(step, migrations.RunPython.noop)
+
     def forget_if_empty(self, using: str = "default") -> None:
         """Drop the counts of a table that has no rows. `flush` (tests, a reset demo) empties
         every table at once, on SQLite row by row in no set order: a counted table emptied after

@@ -72,9 +72,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(exc.as_body(), status=exc.status_code)
     if isinstance(exc, exceptions.UnsupportedMediaType):
         media_type = context["request"].content_type or "none"
-        exc = exceptions.UnsupportedMediaType(media_type, detail=(
-            f"This API reads JSON bodies only, and the request's Content-Type is {media_type}. "
-            "Send the body as JSON with the header Content-Type: application/json."))
+        exc = exceptions.UnsupportedMediaType(media_type, detail=_wrong_body(context, media_type))
     if isinstance(exc, RequestDataTooBig):
         # Django's own refusal of an oversized body, raised when DRF reads request.body.
         exc = PayloadTooLarge()
@@ -90,6 +88,17 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is not None and isinstance(exc, exceptions.APIException):
         _add_code(response, exc)
     return response
+
+
+def _wrong_body(context: dict, media_type: str) -> str:
+    view = context.get("view")
+    accepted = [parser.media_type for parser in getattr(view, "parser_classes", ())]
+    if accepted == ["multipart/form-data"]:
+        return (f"This endpoint takes a file upload (multipart/form-data), and the request's "
+                f"Content-Type is {media_type}. Send the file as the form field `file` (curl -F "
+                "file=@screenshot.png; Postman: Body → form-data, a key `file` of type File).")
+    return (f"This API reads JSON bodies only, and the request's Content-Type is {media_type}. "
+            "Send the body as JSON with the header Content-Type: application/json.")
 
 
 def _add_code(response: Response, exc: exceptions.APIException) -> None:

@@ -27,6 +27,17 @@ FieldErrors = {
     },
 }
 
+FileRefused = inline_serializer("FileRefused", {
+    "detail": serializers.CharField(),
+    "code": serializers.CharField(),
+    "limit": serializers.IntegerField(required=False, help_text="413: the most bytes allowed."),
+    "size": serializers.IntegerField(required=False, help_text="413: the file's bytes."),
+    "allowed": serializers.ListField(child=serializers.CharField(), required=False,
+                                     help_text="415: the allowed content types."),
+    "content_type": serializers.CharField(required=False, allow_null=True,
+                                          help_text="415: what the content is."),
+})
+
 _ERRORS = {
     400: OpenApiResponse(FieldErrors, "Malformed JSON, or missing or invalid fields (each named).",
                          examples=[OpenApiExample("Bad choice", value={"priority": [
@@ -43,6 +54,14 @@ _ERRORS = {
                              "code": "idempotency_key_reused", "ticket": 7})]),
     429: OpenApiResponse(Error, "Too many attempts from your address; the Retry-After header says"
                          " how many seconds to wait."),
+    413: OpenApiResponse(FileRefused, "The file is over the size limit, which the body names.",
+                         examples=[OpenApiExample("Too large", value={
+                             "detail": "The file is 20,000,000 bytes; files may be at most "
+                             "16,777,216 bytes (16 MB, ATTACHMENT_MAX_BYTES).",
+                             "code": "file_too_large", "size": 20000000, "limit": 16777216})]),
+    415: OpenApiResponse(FileRefused, "The body is not of the type this endpoint reads, or the "
+                         "file's content is not of an allowed type (the body lists them)."),
+    503: OpenApiResponse(Error, "The file store could not give the file now; try again later."),
     409: OpenApiResponse(Conflict, "The current status does not allow it.",
                          examples=[OpenApiExample("Wrong status", value={
                              "detail": "Cannot open a ticket whose status is CLOSED.",

@@ -125,8 +125,50 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+
+# --- Attachments ----------------------------------------------------------------------------------
+# Files on tickets (tickets.attachments). Never served by URL: every download goes through the
+# API's visibility checks. ATTACHMENT_STORAGE=local keeps them under ATTACHMENT_ROOT (outside
+# STATIC_ROOT); =s3 in any S3-compatible bucket (django-storages; pip install -r
+# requirements-s3.txt).
+ATTACHMENT_ROOT = config("ATTACHMENT_ROOT", default=str(BASE_DIR / "attachments"))
+ATTACHMENT_MAX_BYTES = config("ATTACHMENT_MAX_BYTES", default=16 * 1024 * 1024, cast=int)
+# Allowed types, as the file's content shows them (tickets.filetypes), not as its name claims.
+ATTACHMENT_TYPES = config("ATTACHMENT_TYPES", cast=Csv(), default=",".join((
+    "image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain",
+    "audio/ogg", "audio/mpeg", "audio/mp4", "audio/amr", "video/mp4", "video/3gpp",
+    "application/zip",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation")))
+
+
+def attachment_storage() -> dict:
+    """STORAGES["attachments"] from ATTACHMENT_STORAGE and its settings."""
+    kind = config("ATTACHMENT_STORAGE", default="local")
+    if kind == "local":
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": ATTACHMENT_ROOT, "base_url": None}}
+    if kind == "s3":
+        bucket = config("ATTACHMENT_S3_BUCKET", default="")
+        if not bucket:
+            raise ImproperlyConfigured("ATTACHMENT_STORAGE=s3 needs ATTACHMENT_S3_BUCKET.")
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": config("ATTACHMENT_S3_ENDPOINT_URL", default="") or None,
+            "region_name": config("ATTACHMENT_S3_REGION", default="") or None,
+            "access_key": config("ATTACHMENT_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": config("ATTACHMENT_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": config("ATTACHMENT_S3_PREFIX", default=""),
+            # Private objects; a name taken is never overwritten.
+            "default_acl": "private", "querystring_auth": True, "file_overwrite": False}}
+    raise ImproperlyConfigured(f"ATTACHMENT_STORAGE must be local or s3, not {kind!r}.")
+
+
+# Static files, and attachments (above).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": attachment_storage(),
     # Hashed, compressed files in production (`collectstatic` first, as `make serve` does).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -2,7 +2,10 @@
 
 DATABASE_URL is still honoured, so the same suite runs on SQLite and on PostgreSQL.
 """
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-long-enough-for-hs256-signing")
 os.environ.setdefault("JWT_SIGNING_KEY", "test-only-jwt-signing-key-not-the-secret-key")
@@ -39,3 +42,9 @@ REDIS_URL = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # An in-memory broker: a test that publishes by mistake never reaches a real queue.
 CELERY_BROKER_URL = "memory://"
+# Attachments in a folder of this test process's own, removed when it ends.
+ATTACHMENT_ROOT = tempfile.mkdtemp(prefix="incident-attachments-")
+atexit.register(shutil.rmtree, ATTACHMENT_ROOT, ignore_errors=True)
+STORAGES = {**STORAGES, "attachments": {  # noqa: F405
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ATTACHMENT_ROOT, "base_url": None}}}

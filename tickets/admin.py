@@ -1,11 +1,15 @@
 """Django admin for tickets: details are editable through the same service as the API; status is
 never edited by hand: it changes only through the lifecycle actions (tickets/admin_actions.py)."""
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from Incident.errors import ApplicationError
-from tickets import services
+from tickets import attachments, services
 from tickets.admin_actions import TICKET_ACTIONS
-from tickets.models import Ticket, TicketEvent
+from tickets.models import Attachment, Ticket, TicketEvent
 
 
 class TicketEventInline(admin.TabularInline):
@@ -22,6 +26,26 @@ class TicketEventInline(admin.TabularInline):
         return False
 
 
+class AttachmentInline(admin.TabularInline):
+    """The ticket's files; each name downloads it (through the admin: no public URL)."""
+
+    model = Attachment
+    fields = ("created_at", "file_link", "size", "content_type", "internal", "comment",
+              "uploaded_by", "source")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # files come through the API or WhatsApp, where their checks run
+
+    @admin.display(description="File")
+    def file_link(self, attachment: Attachment) -> str:
+        url = reverse("admin:tickets_ticket_attachment",
+                      args=[attachment.ticket_id, attachment.pk])
+        return format_html('<a href="{}">{}</a>', url, attachment.name)
+
+
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
@@ -32,7 +56,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
-    inlines = (TicketEventInline,)  # notifications.admin adds its log
+    inlines = (TicketEventInline, AttachmentInline)  # notifications.admin adds its log
     actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",
@@ -42,6 +66,26 @@ class TicketAdmin(admin.ModelAdmin):
         "status", "client", "assigned_developer", "resolution", "rejection_reason", "created_at",
         "updated_at",
     )
+
+    def get_urls(self):
+        download = path("<int:ticket_id>/attachments/<int:attachment_id>/",
+                        self.admin_site.admin_view(self.attachment_view),
+                        name="tickets_ticket_attachment")
+        return [download, *super().get_urls()]
+
+    def attachment_view(self, request, ticket_id: int, attachment_id: int):
+        ticket = Ticket.objects.filter(pk=ticket_id).first()
+        if ticket is None:
+            raise Http404("No such ticket.")
+        if not self.has_view_permission(request, ticket):
+            raise PermissionDenied
+        found = Attachment.objects.filter(ticket=ticket, pk=attachment_id).first()
+        if found is None:
+            raise Http404("No such attachment on this ticket.")
+        try:
+            return attachments.streamed(found)
+        except ApplicationError as exc:
+            raise Http404(exc.detail) from exc
 
     def has_add_permission(self, request) -> bool:
         # Tickets are filed through the API, where the client and the history are recorded.

@@ -1,5 +1,8 @@
 """Tickets and their history. Status only ever changes through tickets.services."""
+import uuid
+
 from django.conf import settings
+from django.core.files.storage import storages
 from django.db import models
 from django.utils import timezone
 
@@ -79,6 +82,10 @@ class Ticket(models.Model):
     )
     resolution = models.TextField(blank=True)
     rejection_reason = models.TextField(blank=True)
+    # Kept by tickets.attachments under the ticket's lock, so a list shows counts without a join;
+    # two, because a client's count must not reveal the files of internal notes.
+    attachment_count = models.PositiveIntegerField(default=0)
+    internal_attachment_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +117,42 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_event_display()} on ticket #{self.ticket_id}"
+
+
+def attachment_storage():
+    """STORAGES["attachments"]: a private folder by default, or an S3-compatible bucket
+    (settings ATTACHMENT_STORAGE). Never served by URL: downloads go through the API's checks."""
+    return storages["attachments"]
+
+
+def attachment_key(attachment: "Attachment", filename: str) -> str:
+    # The name a person gave is kept in `name`, never in the storage key: no path tricks, no
+    # clashes, nothing personal in a bucket listing.
+    return f"attachments/{attachment.ticket_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket, uploaded through the API or sent on WhatsApp, optionally with the
+    comment it belongs to. A file of an internal note is internal: staff only."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(TicketEvent, on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="attachments")
+    file = models.FileField(storage=attachment_storage, upload_to=attachment_key, max_length=255)
+    name = models.CharField(max_length=255, help_text="The file's name as it was sent.")
+    size = models.PositiveBigIntegerField(help_text="Bytes.")
+    content_type = models.CharField(max_length=100, help_text="Read from the file's content.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.name} on ticket #{self.ticket_id}"
 
 
 class IdempotencyKey(models.Model):

@@ -6,8 +6,9 @@ from accounts.selectors import role_of
 from accounts.serializers import UserSummarySerializer, person, user_summary
 from Incident.serializers import StrictModelSerializer, StrictSerializer
 from tickets import transitions
+from tickets.attachments import counted
 from tickets.transitions import Action
-from tickets.models import Ticket, TicketEvent, TicketStatus
+from tickets.models import Attachment, Ticket, TicketEvent, TicketStatus
 from tickets.selectors import allowed_actions_for, may_comment
 
 ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
@@ -24,7 +25,7 @@ LIFECYCLE_FIELD_HINTS = {
     "client": "The client is whoever creates the ticket.",
 }
 READ_ONLY_OUTPUT_FIELDS = ("id", "status_display", "created_at", "updated_at", "allowed_actions",
-                           "can_comment", "events")
+                           "can_comment", "events", "attachment_count", "attachments")
 
 
 class TicketInputSerializer(StrictModelSerializer):
@@ -85,13 +86,15 @@ class TicketOutputSerializer(serializers.ModelSerializer):
     assigned_developer = UserSummarySerializer(allow_null=True)
     allowed_actions = serializers.SerializerMethodField()
     can_comment = serializers.SerializerMethodField()
+    attachment_count = serializers.SerializerMethodField(
+        help_text="Files on the ticket you may see (GET /api/tickets/{id}/attachments/).")
 
     class Meta:
         model = Ticket
         fields = (
             "id", "title", "description", "priority", "category", "project_name", "status",
             "status_display", "client", "assigned_developer", "resolution", "rejection_reason",
-            "created_at", "updated_at", "allowed_actions", "can_comment",
+            "created_at", "updated_at", "allowed_actions", "can_comment", "attachment_count",
         )
 
     def get_allowed_actions(self, ticket: Ticket) -> list[str]:
@@ -100,6 +103,9 @@ class TicketOutputSerializer(serializers.ModelSerializer):
     def get_can_comment(self, ticket: Ticket) -> bool:
         """Whether the caller may POST /api/tickets/{id}/comments/ now."""
         return may_comment(user=self.context["request"].user, ticket=ticket)
+
+    def get_attachment_count(self, ticket: Ticket) -> int:
+        return counted(columns_of(ticket), role=role_of(self.context["request"].user))
 
     def to_representation(self, ticket: Ticket) -> dict:
         # Built by hand, the same fields as declared above (the schema reads those): a list page
@@ -114,7 +120,7 @@ class TicketOutputSerializer(serializers.ModelSerializer):
 PERSON = ("username", "first_name", "last_name")
 OWN_COLUMNS = ("id", "title", "description", "priority", "category", "project_name", "status",
                "resolution", "rejection_reason", "created_at", "updated_at", "client_id",
-               "assigned_developer_id")
+               "assigned_developer_id", "attachment_count", "internal_attachment_count")
 COLUMNS = (*OWN_COLUMNS, *(f"{who}__{field}" for who in ("client", "assigned_developer")
                            for field in PERSON))
 
@@ -149,18 +155,61 @@ def shown(row, *, viewer_id: int, role: str | None, zone=None) -> dict:
         "updated_at": timestamp(row["updated_at"], zone),
         "allowed_actions": transitions.allowed_actions(status, who),
         "can_comment": transitions.may_comment(status, who),
+        "attachment_count": counted(row, role=role),
     }
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file on a ticket; `download_url` streams it to whoever may see it (never a public URL)."""
+
+    uploaded_by = UserSummarySerializer()
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ("id", "name", "size", "content_type", "comment", "internal", "source",
+                  "uploaded_by", "created_at", "download_url")
+
+    def get_download_url(self, attachment: Attachment) -> str:
+        return download_path(attachment.ticket_id, attachment.pk)
+
+    def to_representation(self, attachment: Attachment) -> dict:
+        return attachment_shown(attachment)
+
+
+def attachment_shown(attachment: Attachment, zone=None) -> dict:
+    return {"id": attachment.pk, "name": attachment.name, "size": attachment.size,
+            "content_type": attachment.content_type, "comment": attachment.comment_id,
+            "internal": attachment.internal, "source": attachment.source,
+            "uploaded_by": user_summary(attachment.uploaded_by),
+            "created_at": timestamp(attachment.created_at, zone),
+            "download_url": download_path(attachment.ticket_id, attachment.pk)}
+
+
+def download_path(ticket_id: int, attachment_id: int) -> str:
+    return f"/api/tickets/{ticket_id}/attachments/{attachment_id}/download/"
+
+
+class AttachmentInputSerializer(StrictSerializer):
+    """Body of POST /api/tickets/{id}/attachments/ (multipart/form-data)."""
+
+    file = serializers.FileField(help_text="The file; its type is read from its content.")
+    comment = serializers.IntegerField(
+        required=False, help_text="The id of one of the ticket's comments the file belongs to; "
+        "a file of an internal note is internal too.")
 
 
 class TicketDetailSerializer(TicketOutputSerializer):
     events = TicketEventSerializer(many=True)
+    attachments = AttachmentSerializer(many=True)
 
     class Meta(TicketOutputSerializer.Meta):
-        fields = (*TicketOutputSerializer.Meta.fields, "events")
+        fields = (*TicketOutputSerializer.Meta.fields, "events", "attachments")
 
     def to_representation(self, ticket: Ticket) -> dict:
         return {**super().to_representation(ticket),
-                "events": [event_shown(event_columns_of(event)) for event in ticket.events.all()]}
+                "events": [event_shown(event_columns_of(event)) for event in ticket.events.all()],
+                "attachments": [attachment_shown(a) for a in ticket.attachments.all()]}
 
 
 # A history row's output as columns, the same way: a ticket's page reads exactly these.

@@ -1,10 +1,14 @@
 """Ticket endpoints. Thin: parse input, call a service or selector, render the ticket."""
 import re
 
+from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema,
+                                   extend_schema_view)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.selectors import role_of
@@ -13,7 +17,7 @@ from Incident.filters import FilterBackend
 from Incident.pagination import TicketPagination
 from Incident.prepared import Prepared, Rows
 from Incident.schema import errors
-from tickets import counts, selectors, services
+from tickets import attachments, counts, selectors, services
 from tickets.models import Ticket
 from tickets.filters import TicketFilter, TicketSearchFilter
 from tickets.transitions import Action
@@ -21,6 +25,9 @@ from tickets.serializers import (
     ACTION_INPUTS,
     COLUMNS,
     EVENT_COLUMNS,
+    AttachmentInputSerializer,
+    AttachmentSerializer,
+    attachment_shown,
     CommentInputSerializer,
     CommentSerializer,
     TicketDetailSerializer,
@@ -37,6 +44,9 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     "within 24 hours returns the ticket it filed (201, header Idempotent-Replayed: true) instead "
     "of filing and notifying twice; with a different body it is a 422.",
 )
+# What a multipart body carries besides its file (boundaries, headers, the comment field): a body
+# longer than the file limit and this is refused before a byte of it is read.
+MULTIPART_OVERHEAD = 64 * 1024
 KEY_FORM = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 # Ticket lists in page-number mode, one plan per role and set of filters (Incident.prepared).
 LISTS = Prepared()
@@ -219,6 +229,53 @@ class TicketViewSet(
         return Response(CommentSerializer().to_representation(comment),
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        methods=["GET"], summary="A ticket's files (those of internal notes only for staff)",
+        responses={200: AttachmentSerializer(many=True), **errors(401, 404)})
+    @extend_schema(
+        methods=["POST"], summary="Attach a file (anyone who may comment on the ticket)",
+        description="multipart/form-data with `file` and, optionally, `comment` (the id of one of "
+        "the ticket's comments). Limits: ATTACHMENT_MAX_BYTES (16 MB by default) and "
+        "ATTACHMENT_TYPES, read from the file's content, not its name.",
+        request={"multipart/form-data": AttachmentInputSerializer},
+        responses={201: AttachmentSerializer, **errors(400, 401, 403, 404, 409, 413, 415)})
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[],
+            parser_classes=[MultiPartParser])
+    def attachments(self, request, pk=None):
+        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
+        if request.method == "GET":
+            files = attachments.attachments_of(user=request.user, ticket=ticket)
+            zone = timezone.get_current_timezone()
+            return Response([attachment_shown(f, zone) for f in files])
+        # Refused on its announced length, before the upload is read and spooled to disk.
+        announced = int(request.META.get("CONTENT_LENGTH") or 0)
+        if announced > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
+            attachments.check_size(announced - MULTIPART_OVERHEAD)
+        serializer = AttachmentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        added = attachments.attachment_add(
+            ticket_id=ticket.pk, author=request.user, file=upload, name=upload.name,
+            size=upload.size, comment_id=serializer.validated_data.get("comment"))
+        return Response(attachment_shown(added), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download a file (whoever may see it)",
+        responses={(200, "application/octet-stream"): OpenApiResponse(
+            OpenApiTypes.BINARY, "The file, with its content type and its name in "
+            "Content-Disposition."), **errors(401, 404, 503)})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>\d+)/download",
+            pagination_class=None, filter_backends=[])
+    def download(self, request, pk=None, attachment_id=None):
+        found = attachments.attachment_get(user=request.user, ticket_id=pk,
+                                           attachment_id=int(attachment_id))
+        return attachments.streamed(found)
+
+    def perform_content_negotiation(self, request, force=False):
+        # A download answers whatever the client accepts (a browser, `Accept: image/png`); its
+        # errors are still JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "download")
+
     def _transition(self, request, pk, action_name: Action) -> Response:
         ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
         # Refuse a move that is not the caller's, or not possible now, before judging its body:
@@ -247,4 +304,8 @@ class TicketViewSet(
         row, events = selectors.ticket_values(user=user, ticket_id=ticket_id, columns=COLUMNS,
                                               event_columns=EVENT_COLUMNS)
         shown_row = shown(row, viewer_id=user.pk, role=role_of(user), zone=zone)
-        return Response({**shown_row, "events": [event_shown(e, zone) for e in events]}, status=code)
+        # Read only when there are some: most tickets have none, and a create reads this page.
+        files = attachments.attachments_of(user=user, ticket=Ticket(pk=row["id"])) if (
+            shown_row["attachment_count"]) else []
+        return Response({**shown_row, "events": [event_shown(e, zone) for e in events],
+                         "attachments": [attachment_shown(f, zone) for f in files]}, status=code)

@@ -35,6 +35,8 @@ def test_editing_in_the_admin_records_history(staff, ticket_in):
             "events-MIN_NUM_FORMS": "0", "events-MAX_NUM_FORMS": "0",
             "notification_logs-TOTAL_FORMS": "0", "notification_logs-INITIAL_FORMS": "0",
             "notification_logs-MIN_NUM_FORMS": "0", "notification_logs-MAX_NUM_FORMS": "0",
+            "attachments-TOTAL_FORMS": "0", "attachments-INITIAL_FORMS": "0",
+            "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
