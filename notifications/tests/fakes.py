@@ -3,7 +3,7 @@ import threading
 from dataclasses import dataclass, field
 
 from notifications.sending import SendResult
-from notifications.whatsapp.types import TemplateMessage
+from notifications.whatsapp.types import Media, MediaUnavailable, TemplateMessage
 from notifications.models import NotificationStatus
 
 
@@ -29,7 +29,21 @@ class FakeWhatsAppSender:
     results: dict[str, SendResult | list[SendResult]] = field(default_factory=dict)
     gate: threading.Barrier | threading.Event | None = None
     calls: list[Call] = field(default_factory=list)
+    # Files people sent, by media id: what fetch_media answers (a list: in turn, as `results`).
+    media: dict[str, Media | MediaUnavailable | list] = field(default_factory=dict)
+    fetched: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fetch_media(self, media_id: str, *, max_bytes: int, within: float) -> Media:
+        with self._lock:
+            self.fetched.append(media_id)
+            tries = self.fetched.count(media_id)
+        answer = self.media.get(media_id, MediaUnavailable("no such media (HTTP 404)", again=False))
+        if isinstance(answer, list):
+            answer = answer[min(tries, len(answer)) - 1]
+        if isinstance(answer, MediaUnavailable):
+            raise answer
+        return answer
 
     def send_text(self, *, to: str, body: str, callback_data: str = "",
                   buttons=()) -> SendResult:

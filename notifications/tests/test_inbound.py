@@ -142,12 +142,12 @@ def test_a_redelivered_message_is_acted_on_once(client, cast, ticket_in):
 
 
 @pytest.mark.parametrize("kind, content, expected", [
-    ("image", {"image": {"id": "MEDIA1", "mime_type": "image/jpeg"}}, "Only text messages"),
-    ("audio", {"audio": {"id": "MEDIA2"}}, "Only text messages"),
-    ("unsupported", {"errors": [{"code": 131051}]}, "Only text messages"),
+    ("sticker", {"sticker": {"id": "MEDIA1", "mime_type": "image/webp"}}, "Only text, photos"),
+    ("image", {"image": {"mime_type": "image/jpeg"}}, "Only text, photos"),  # no media id
+    ("unsupported", {"errors": [{"code": 131051}]}, "Only text, photos"),
     ("reaction", {"reaction": {"message_id": "wamid.OUT9", "emoji": "👍"}}, "Reactions are not"),
 ])
-def test_media_reactions_and_unsupported_messages_get_an_answer_and_store_no_comment(
+def test_stickers_reactions_and_unsupported_messages_get_an_answer_and_store_no_comment(
         client, cast, ticket_in, kind, content, expected):
     ticket = ticket_in(TicketStatus.OPENED)
     send(client, message(cast.client, kind, **content))

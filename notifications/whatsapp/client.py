@@ -2,6 +2,7 @@
 SendResult, the access token never in a result, a log line or an exception."""
 import logging
 import os
+import time
 from urllib.parse import quote
 
 import requests
@@ -10,7 +11,7 @@ from requests.adapters import HTTPAdapter
 
 from notifications.whatsapp import errors, versions
 from notifications.sending import Failure, SendResult
-from notifications.whatsapp.types import Button, TemplateMessage
+from notifications.whatsapp.types import Button, Media, MediaUnavailable, TemplateMessage
 from notifications.models import NotificationStatus
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,43 @@ class WhatsAppClient:
             error_subcode=str(subcode)[:32] if isinstance(subcode, int) else "",
         )
 
+    # --- Media people send (notifications.whatsapp.media) -----------------------------------------
+
+    def fetch_media(self, media_id: str, *, max_bytes: int, within: float) -> Media:
+        """The file behind an inbound message's media id: Graph names a short-lived URL (GET
+        /{media-id}), fetched with the token. Raises MediaUnavailable saying why, and whether
+        trying again may help. Gives up past `max_bytes` or `within` seconds."""
+        started = time.monotonic()
+        url = f"{self.base_url}/{quote(self.version)}/{quote(media_id, safe='')}"
+        try:
+            response = self._session.get(url, timeout=self.timeout)
+            info = response.json() if response.status_code < 400 else {}
+        except (requests.RequestException, ValueError) as exc:
+            raise MediaUnavailable(f"Graph did not answer the media look-up ({type(exc).__name__})",
+                                   again=True) from None
+        if response.status_code >= 400 or not isinstance(info, dict) or not info.get("url"):
+            raise MediaUnavailable(*_media_refusal("look-up", response.status_code))
+        size = info.get("file_size")
+        if isinstance(size, int) and size > max_bytes:
+            raise MediaUnavailable(f"it is {size:,} bytes, over the limit of {max_bytes:,} "
+                                   "(ATTACHMENT_MAX_BYTES)", again=False)
+        try:
+            with self._session.get(str(info["url"]), timeout=self.timeout, stream=True) as got:
+                if got.status_code >= 400:
+                    raise MediaUnavailable(*_media_refusal("download", got.status_code))
+                content = bytearray()
+                for chunk in got.iter_content(64 * 1024):
+                    content += chunk
+                    if len(content) > max_bytes:
+                        raise MediaUnavailable(f"it is over the limit of {max_bytes:,} bytes "
+                                               "(ATTACHMENT_MAX_BYTES)", again=False)
+                    if time.monotonic() - started > within:
+                        raise MediaUnavailable(f"the download took over {within:g} s", again=True)
+        except requests.RequestException as exc:
+            raise MediaUnavailable(f"the download broke off ({type(exc).__name__})",
+                                   again=True) from None
+        return Media(bytes(content), str(info.get("mime_type") or ""))
+
     # --- Templates of the WhatsApp Business Account (manage.py whatsapp_templates) ---------------
 
     def list_templates(self, account_id: str) -> list[dict]:
@@ -252,6 +290,16 @@ class WhatsAppClient:
         # Defence in depth: Graph has no reason to echo the token, but if it ever did, the log
         # row must not store it.
         return text.replace(self._token, "[redacted]")
+
+
+def _media_refusal(step: str, status: int) -> tuple[str, bool]:
+    """Why Graph refused a media step, and whether trying again may help: a 404 or 400 is an id
+    Meta no longer keeps (inbound media lasts 7 days); an expired URL (401, 403) or an outage
+    (429, 5xx) passes."""
+    if status in (400, 404, 410):
+        return (f"Meta no longer has it (HTTP {status} on the {step}; media sent on WhatsApp is "
+                "kept for 7 days)", False)
+    return f"Graph answered HTTP {status} on the {step}", True
 
 
 class GraphCallFailed(Exception):

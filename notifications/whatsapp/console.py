@@ -10,7 +10,7 @@ from typing import TextIO
 
 from notifications.models import NotificationStatus
 from notifications.sending import SendResult
-from notifications.whatsapp.types import Button, TemplateMessage
+from notifications.whatsapp.types import Button, Media, MediaUnavailable, TemplateMessage
 
 CONSOLE_MODE_REASON = (
     "Console mode: WHATSAPP_ACCESS_TOKEN is not set, so the message was printed to the server "
@@ -33,6 +33,10 @@ class ConsoleWhatsAppClient:
         from notifications.whatsapp.templates import preview
 
         return self._print(to, preview(template), [(payload, "") for payload in template.buttons])
+
+    def fetch_media(self, media_id: str, *, max_bytes: int, within: float) -> Media:
+        raise MediaUnavailable("console mode has no access token to fetch files from WhatsApp "
+                               "with (WHATSAPP_ACCESS_TOKEN)", again=False)
 
     def _print(self, to: str, body: str, buttons: list[Button]) -> SendResult:
         wamid = f"{PREFIX}{uuid.uuid4().hex}"

@@ -9,7 +9,9 @@ number, and the sentence it answers with.
   the question or quotes nothing. A message quoting another notification is never the answer.
 - Other text: a comment on the ticket of the message it quotes (an internal note when that was
   one), or on their one open ticket.
-- Anything else (media, reactions, what WhatsApp cannot show us): an answer saying what is read.
+- A photo, document, voice note or video, on the same ticket: fetched after the answer and stored
+  as an attachment, its caption the comment it belongs to (notifications.whatsapp.media).
+- Anything else (stickers, reactions, what WhatsApp cannot show us): an answer saying what is read.
 
 Each message is acted on once: its wamid is unique in ReceivedMessage, and Meta redelivers
 webhooks. The answer is a ledger row like any notification (notifications.services.schedule_reply).
@@ -29,7 +31,7 @@ from accounts.selectors import number_unproved
 from accounts.services import LOCK, number_prove
 from Incident.errors import ApplicationError
 from notifications import services
-from notifications.whatsapp import buttons, webhook
+from notifications.whatsapp import buttons, media, webhook
 from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
@@ -55,8 +57,8 @@ OPTED_IN = {
     "en": "WhatsApp notifications are on again. Send STOP to turn them off.",
     "ar": "عادت إشعارات واتساب. أرسل «توقف» لإيقافها.",
 }
-NOT_READ = ("Only text messages reach your tickets, so this was not stored. Please write it in "
-            "words, replying to the notification of the ticket it is about.")
+NOT_READ = ("Only text, photos, documents, voice notes and videos reach your tickets, so this was "
+            "not stored. Please reply to the notification of the ticket it is about.")
 REACTION = ("Reactions are not passed on. To answer on a ticket, reply to its notification with a "
             "message.")
 NOT_PROVED = ("This number is not proved yet, so what it sends is not acted on and no notification "
@@ -71,6 +73,7 @@ class Answer:
     # The comment it confirms: a reply quoting the confirmation lands as that comment did.
     event: TicketEvent | None = None
     asks: Action | None = None  # it asks a question the person's next message answers
+    later: bool = False  # what `text` records is told later (a file, once fetched): no reply now
 
 
 @dataclass(frozen=True)
@@ -104,9 +107,11 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
         except IntegrityError:
             return False  # a redelivery: acted on already
         profile = UserProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
-        answer = _act(profile, message)
+        answer = _act(profile, message, received)
         received.ticket, received.outcome = answer.ticket, answer.text
         received.save(update_fields=["ticket", "outcome"])
+        if answer.later:
+            return True
         asked = services.schedule_reply(user=profile.user, text=answer.text, ticket=answer.ticket,
                                         ticket_event=answer.event)
         if answer.asks is not None:
@@ -116,12 +121,14 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
     return True
 
 
-def _act(profile: UserProfile, message: InboundMessage) -> Answer:
+def _act(profile: UserProfile, message: InboundMessage, received: ReceivedMessage) -> Answer:
     unproved = number_unproved(profile)
     if message.kind in ("button", "interactive") and message.payload:
         return Answer(NOT_PROVED) if unproved else _tap(profile, message.payload)
     if message.kind == "reaction":
         return Answer(REACTION)
+    if message.kind in webhook.MEDIA_KINDS and message.media_id:
+        return Answer(NOT_PROVED) if unproved else _file(profile.user, message, received)
     if message.kind != "text" or not message.text.strip():
         return Answer(NOT_READ)
     text = message.text.strip()
@@ -180,23 +187,50 @@ def _verify(profile: UserProfile, code: str) -> Answer:
 # --- Comments ----------------------------------------------------------------------------------
 
 
+def _meant(user: AbstractBaseUser, quoted: Quoted | None) -> int | Answer:
+    """The ticket a message is about: the one of the message it quotes, else the person's one open
+    ticket; an answer saying why none is, when none is."""
+    if quoted is not None:
+        return quoted.ticket_id
+    open_tickets = list(selectors.tickets_visible_to(user=user).exclude(status__in=NO_COMMENTS)
+                        .order_by("-updated_at", "-id")[:LISTED + 1])
+    if not open_tickets:
+        return Answer("You have no open ticket to add this to, so it was not stored. File a "
+                      "ticket through the API (POST /api/tickets/).")
+    if len(open_tickets) > 1:
+        listed = "\n".join(f"#{t.pk} {t.title} ({t.get_status_display()})"
+                           for t in open_tickets[:LISTED])
+        more = "\n…and more." if len(open_tickets) > LISTED else ""
+        return Answer("You have several open tickets:\n" + listed + more + "\n\nPlease reply "
+                      "to the notification of the ticket you mean (swipe it, then write).")
+    return open_tickets[0].pk
+
+
+def _file(user: AbstractBaseUser, message: InboundMessage, received: ReceivedMessage) -> Answer:
+    """A file for a ticket: checked as a comment would be now, fetched after the answer (its
+    sender is told once it is stored, or why it could not be)."""
+    quoted = _quoted(message.context_id)
+    internal = quoted is not None and quoted.internal
+    ticket_id = _meant(user, quoted)
+    if isinstance(ticket_id, Answer):
+        return ticket_id
+    try:
+        ticket = selectors.ticket_get(user=user, ticket_id=ticket_id)
+        tickets.ensure_comment_allowed(ticket=ticket, author=user, internal=internal)
+    except Http404:
+        return Answer(f"You may not add files to ticket #{ticket_id}.")
+    except ApplicationError as exc:
+        return Answer(f"Not added to ticket #{ticket_id}: {exc.detail}", ticket)
+    media.queue(received=received, user=user, ticket=ticket, internal=internal, message=message)
+    return Answer(f"A {media.LABELS[message.kind]} for ticket #{ticket.pk}: being fetched from "
+                  "WhatsApp.", ticket, later=True)
+
+
 def _comment(user: AbstractBaseUser, text: str, quoted: Quoted | None) -> Answer:
     internal = quoted is not None and quoted.internal
-    if quoted is not None:
-        ticket_id = quoted.ticket_id
-    else:
-        open_tickets = list(selectors.tickets_visible_to(user=user).exclude(status__in=NO_COMMENTS)
-                            .order_by("-updated_at", "-id")[:LISTED + 1])
-        if not open_tickets:
-            return Answer("You have no open ticket to add this to, so it was not stored. File a "
-                          "ticket through the API (POST /api/tickets/).")
-        if len(open_tickets) > 1:
-            listed = "\n".join(f"#{t.pk} {t.title} ({t.get_status_display()})"
-                               for t in open_tickets[:LISTED])
-            more = "\n…and more." if len(open_tickets) > LISTED else ""
-            return Answer("You have several open tickets:\n" + listed + more + "\n\nPlease reply "
-                          "to the notification of the ticket you mean (swipe it, then write).")
-        ticket_id = open_tickets[0].pk
+    ticket_id = _meant(user, quoted)
+    if isinstance(ticket_id, Answer):
+        return ticket_id
     try:
         ticket = selectors.ticket_get(user=user, ticket_id=ticket_id)
         event = tickets.comment_add(ticket_id=ticket.pk, author=user, body=text, internal=internal,

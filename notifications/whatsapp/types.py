@@ -19,6 +19,23 @@ class TemplateMessage:
 Button = tuple[str, str]
 
 
+@dataclass(frozen=True)
+class Media:
+    """A file someone sent on WhatsApp, as fetched from Graph."""
+
+    content: bytes
+    mime_type: str  # as Meta names it; the attachment's type is read from the content
+
+
+class MediaUnavailable(Exception):
+    """A media file that could not be fetched: why (for the person and the ticket), and whether
+    trying again later may help."""
+
+    def __init__(self, why: str, again: bool) -> None:
+        super().__init__(why)
+        self.why, self.again = why, again
+
+
 class WhatsAppSender(Protocol):
     """Never raises for a failed send: every outcome is a SendResult."""
 
@@ -27,3 +44,6 @@ class WhatsAppSender(Protocol):
 
     def send_template(self, *, to: str, template: TemplateMessage,
                       callback_data: str = "") -> SendResult: ...
+
+    def fetch_media(self, media_id: str, *, max_bytes: int, within: float) -> Media:
+        """Raises MediaUnavailable."""

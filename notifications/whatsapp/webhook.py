@@ -61,6 +61,10 @@ class StatusUpdate:
     pricing: tuple[str, str, str, bool | None] | None = None  # type, category, model, billable
 
 
+# The messages that carry a file people may send about a ticket (stickers are not among them).
+MEDIA_KINDS = ("image", "document", "audio", "video")
+
+
 @dataclass(frozen=True)
 class InboundMessage:
     """A message a person sent the business number, as far as recognising them goes."""
@@ -76,9 +80,13 @@ class InboundMessage:
     # a tapped button's payload, and the wamid of the message of ours it quotes or answers.
     wamid: str = ""
     kind: str = ""
-    text: str = ""
+    text: str = ""  # for a file, its caption
     payload: str = ""
     context_id: str = ""
+    # A file (an image, document, voice note or video): Meta's id for it, its type and name.
+    media_id: str = ""
+    mime_type: str = ""
+    filename: str = ""
 
 
 # Signs the phone simulator's payloads (notifications.whatsapp.simulator) when no
@@ -150,9 +158,14 @@ def _content(item: dict) -> dict:
     elif kind == "interactive":  # a reply button of an interactive message
         reply = _dict(_dict(item.get("interactive")).get("button_reply"))
         payload, text = _str(reply.get("id")), _str(reply.get("title"))
+    media = _dict(item.get(kind)) if kind in MEDIA_KINDS else {}
+    if media:
+        text = _str(media.get("caption"))
     return {"wamid": _str(item.get("id"))[:WAMID_LENGTH], "kind": kind[:32], "text": text[:10_000],
             "payload": payload[:256],
-            "context_id": _str(_dict(item.get("context")).get("id"))[:WAMID_LENGTH]}
+            "context_id": _str(_dict(item.get("context")).get("id"))[:WAMID_LENGTH],
+            "media_id": _str(media.get("id"))[:128], "mime_type": _str(media.get("mime_type"))[:100],
+            "filename": _str(media.get("filename"))[:255]}
 
 
 def _dict(value: object) -> dict:
