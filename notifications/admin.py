@@ -235,6 +235,7 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "queue": insights.queue(now),
             "held": insights.held_reports(now),
             **self._billable(request, now),
+            "satisfaction": insights.satisfaction(now),
             "delivery_mode": settings.NOTIFICATION_DELIVERY,
             "bars": insights.chart_bars(days, width=width, height=height),
             "chart_empty": not any(day.sent or day.failed for day in days),

@@ -9,6 +9,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from notifications import channels, tally
+from tickets.selectors import SatisfactionRow, satisfaction_by
 from notifications.models import (Channel, DeliveryStatus, HeldStatus, NotificationLog,
                                   NotificationStatus)
 
@@ -256,3 +257,13 @@ def chart_bars(days: list[Day], *, width: int = 720, height: int = 180) -> list[
             bars.append(Bar(round(n * slot + offset * slot, 1), round(height - h, 1), round(bar, 1),
                             round(h, 1), kind, f"{d.day:%b %d}: {value} {kind}"))
     return bars
+
+
+SATISFACTION_SPAN = timedelta(days=365)
+
+
+def satisfaction(now: datetime) -> list[tuple[str, str, list[SatisfactionRow]]]:
+    """The clients' ratings of the last 12 months per developer, project and month."""
+    return [(group, label, satisfaction_by(group, since=now - SATISFACTION_SPAN))
+            for group, label in (("developer", "Developer"), ("project", "Project"),
+                                 ("month", "Month"))]

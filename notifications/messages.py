@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tickets.models import Satisfaction
 from tickets.models import TicketEventType as E
 from tickets.transitions import Action, Party
 
@@ -148,7 +149,7 @@ class Notice:
     party: Party
     text: Callable[[TicketFacts], str]
     template: TemplateSpec
-    buttons: tuple[Action, ...] = ()
+    buttons: tuple[Action | Satisfaction, ...] = ()  # actions, or the ratings of the fix
     # WHATSAPP_TEMPLATES names this template "EVENT:PARTY" (it is this party's own), not "EVENT".
     own_template: bool = False
 
@@ -180,6 +181,11 @@ FINISHED = _template(
 CLOSED = _template(
     "ticket_closed", "recipient_name ticket_id title",
     "🔒 Hello {{1}}, ticket #{{2}} \"{{3}}\" is now closed. Thank you.")
+# The client's "closed" is the survey: its buttons rate the fix (notifications.whatsapp.inbound).
+CLOSED_RATING = _template(
+    "ticket_closed_rating", "recipient_name ticket_id title",
+    "🔒 Hello {{1}}, ticket #{{2}} \"{{3}}\" is now closed. How did we do? Tap a face below; you "
+    "may reply to tell us more.")
 REJECTED = _template(
     "ticket_rejected", "recipient_name ticket_id title rejection_reason",
     "❌ Hello {{1}}, your ticket #{{2}} \"{{3}}\" was rejected. Reason: {{4}}")
@@ -233,10 +239,13 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
             skip_empty_blocks=True), FINISHED, (A.CLOSE, A.REOPEN)),
     ),
     E.TICKET_CLOSED: (
+        # One survey per closure: a ticket closes once, and REJECTED asks nothing.
         Notice(P.OWNER, Text(
             "🔒 *Your Ticket Has Been Closed*", (TICKET, PROJECT, STATUS),
-            "Thank you for your patience. If the problem comes back, please file a new ticket.",
-            CLIENT_FOOTER, greet="client_name"), CLOSED),
+            "*How did we do?* Tap a face below; you may reply to tell us more. If the problem "
+            "comes back, please file a new ticket.",
+            CLIENT_FOOTER, greet="client_name"), CLOSED_RATING, tuple(Satisfaction),
+            own_template=True),
         Notice(P.ASSIGNED_DEVELOPER, Text(
             "🔒 *Ticket Closed*", (TICKET, PROJECT, CLIENT, STATUS),
             "The ticket is done. Thank you for your work on it.", ADMIN_FOOTER,

@@ -50,9 +50,9 @@ class AttachmentInline(admin.TabularInline):
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
         "id", "title", "status", "priority", "category", "project_name", "client",
-        "assigned_developer", "created_at",
+        "assigned_developer", "satisfaction", "created_at",
     )
-    list_filter = ("status", "priority", "category", "created_at")
+    list_filter = ("status", "priority", "category", "satisfaction", "created_at")
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
@@ -60,11 +60,13 @@ class TicketAdmin(admin.ModelAdmin):
     actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",
-        "assigned_developer", "resolution", "rejection_reason", "created_at", "updated_at",
+        "assigned_developer", "resolution", "rejection_reason", "satisfaction",
+        "satisfaction_comment", "rated_at", "created_at", "updated_at",
     )
+    # The rating is the client's own (the API, or a tap on WhatsApp), never typed by staff.
     readonly_fields = (
-        "status", "client", "assigned_developer", "resolution", "rejection_reason", "created_at",
-        "updated_at",
+        "status", "client", "assigned_developer", "resolution", "rejection_reason", "satisfaction",
+        "satisfaction_comment", "rated_at", "created_at", "updated_at",
     )
 
     def get_urls(self):

@@ -36,3 +36,11 @@ class CommentNotAllowed(Conflict):
     def __init__(self, *, status: str) -> None:
         super().__init__(f"A ticket whose status is {status} takes no more comments; file a new "
                          "ticket if the problem is back.", status=status)
+
+
+class RatingNotAllowed(Conflict):
+    code = "rating_not_allowed"
+
+    def __init__(self, *, status: str, allowed_actions: list[str]) -> None:
+        super().__init__(f"Only a closed ticket's fix can be rated; this one is {status}.",
+                         status=status, allowed_actions=allowed_actions)

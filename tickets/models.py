@@ -35,6 +35,14 @@ class Category(models.TextChoices):
     OTHER = "OTHER", "Other"
 
 
+class Satisfaction(models.IntegerChoices):
+    """How the client rated the fix, once the ticket was closed (customer satisfaction, CSAT)."""
+
+    UNHAPPY = 1, "😞"
+    NEUTRAL = 2, "😐"
+    HAPPY = 3, "😀"
+
+
 class TicketEventType(models.TextChoices):
     """What happened to a ticket; the lifecycle events are also the notification events."""
 
@@ -48,6 +56,7 @@ class TicketEventType(models.TextChoices):
     TICKET_UPDATED = "TICKET_UPDATED", "Ticket details edited"
     TICKET_REOPENED = "TICKET_REOPENED", "Ticket reopened"
     COMMENT_ADDED = "COMMENT_ADDED", "Comment added"
+    TICKET_RATED = "TICKET_RATED", "Fix rated by the client"
 
 
 class Source(models.TextChoices):
@@ -86,6 +95,11 @@ class Ticket(models.Model):
     # two, because a client's count must not reveal the files of internal notes.
     attachment_count = models.PositiveIntegerField(default=0)
     internal_attachment_count = models.PositiveIntegerField(default=0)
+    # The client's rating of the fix once closed (tickets.services.ticket_rate).
+    satisfaction = models.PositiveSmallIntegerField(choices=Satisfaction.choices, null=True,
+                                                    blank=True)
+    satisfaction_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,13 +1,17 @@
 """Read-side rules for tickets: who sees which ticket, and how a user stands towards one."""
+from dataclasses import dataclass
+from datetime import date, datetime
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from accounts.models import Role
 from accounts.selectors import role_of
 from Incident.prepared import Prepared
 from tickets import transitions
-from tickets.models import PRIORITY_RANK, Ticket, TicketEvent, TicketEventType
+from tickets.models import PRIORITY_RANK, Satisfaction, Ticket, TicketEvent, TicketEventType
 
 
 def tickets_visible_to(*, user: AbstractBaseUser) -> QuerySet:
@@ -98,3 +102,40 @@ def parties_of(*, user: AbstractBaseUser, ticket: Ticket) -> frozenset[transitio
 
 def allowed_actions_for(*, user: AbstractBaseUser, ticket: Ticket) -> list[str]:
     return transitions.allowed_actions(ticket.status, parties_of(user=user, ticket=ticket))
+
+
+@dataclass(frozen=True)
+class SatisfactionRow:
+    """Ratings of one developer, project or month. CSAT is the share of 😀 among them (the usual
+    definition: satisfied answers out of all answers)."""
+
+    key: str | date
+    unhappy: int
+    neutral: int
+    happy: int
+
+    @property
+    def rated(self) -> int:
+        return self.unhappy + self.neutral + self.happy
+
+    @property
+    def csat(self) -> str:
+        return f"{100 * self.happy / self.rated:.0f}%"
+
+
+SATISFACTION_GROUPS = {"developer": "assigned_developer__username", "project": "project_name",
+                       "month": "month"}
+
+
+def satisfaction_by(group: str, *, since: datetime) -> list[SatisfactionRow]:
+    """The clients' ratings since `since` per developer, project or month (newest month first;
+    otherwise the most rated first). One grouped query over the rated tickets."""
+    field = SATISFACTION_GROUPS[group]
+    scores = {f"n{score}": Count("pk", filter=Q(satisfaction=score)) for score in Satisfaction}
+    rows = (Ticket.objects.filter(rated_at__gte=since).annotate(month=TruncMonth("rated_at"))
+            .values(field).annotate(**scores).order_by())
+    found = [SatisfactionRow(row[field].date() if group == "month" else (row[field] or "(none)"),
+                             *(row[f"n{score}"] for score in Satisfaction)) for row in rows]
+    if group == "month":
+        return sorted(found, key=lambda row: row.key, reverse=True)
+    return sorted(found, key=lambda row: (-row.rated, str(row.key)))

@@ -4,11 +4,11 @@ from rest_framework import serializers
 
 from accounts.selectors import role_of
 from accounts.serializers import UserSummarySerializer, person, user_summary
-from Incident.serializers import StrictModelSerializer, StrictSerializer
+from Incident.serializers import ExplainedChoiceField, StrictModelSerializer, StrictSerializer
 from tickets import transitions
 from tickets.attachments import counted
 from tickets.transitions import Action
-from tickets.models import Attachment, Ticket, TicketEvent, TicketStatus
+from tickets.models import Attachment, Satisfaction, Ticket, TicketEvent, TicketStatus
 from tickets.selectors import allowed_actions_for, may_comment
 
 ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
@@ -88,6 +88,9 @@ class TicketOutputSerializer(serializers.ModelSerializer):
     can_comment = serializers.SerializerMethodField()
     attachment_count = serializers.SerializerMethodField(
         help_text="Files on the ticket you may see (GET /api/tickets/{id}/attachments/).")
+    satisfaction = serializers.SerializerMethodField(
+        help_text="The client's rating of the fix once closed: {score: 1-3, label, comment, "
+        "rated_at}, or null.")
 
     class Meta:
         model = Ticket
@@ -95,6 +98,7 @@ class TicketOutputSerializer(serializers.ModelSerializer):
             "id", "title", "description", "priority", "category", "project_name", "status",
             "status_display", "client", "assigned_developer", "resolution", "rejection_reason",
             "created_at", "updated_at", "allowed_actions", "can_comment", "attachment_count",
+            "satisfaction",
         )
 
     def get_allowed_actions(self, ticket: Ticket) -> list[str]:
@@ -106,6 +110,9 @@ class TicketOutputSerializer(serializers.ModelSerializer):
 
     def get_attachment_count(self, ticket: Ticket) -> int:
         return counted(columns_of(ticket), role=role_of(self.context["request"].user))
+
+    def get_satisfaction(self, ticket: Ticket) -> dict | None:
+        return rating(columns_of(ticket))
 
     def to_representation(self, ticket: Ticket) -> dict:
         # Built by hand, the same fields as declared above (the schema reads those): a list page
@@ -120,7 +127,8 @@ class TicketOutputSerializer(serializers.ModelSerializer):
 PERSON = ("username", "first_name", "last_name")
 OWN_COLUMNS = ("id", "title", "description", "priority", "category", "project_name", "status",
                "resolution", "rejection_reason", "created_at", "updated_at", "client_id",
-               "assigned_developer_id", "attachment_count", "internal_attachment_count")
+               "assigned_developer_id", "attachment_count", "internal_attachment_count",
+               "satisfaction", "satisfaction_comment", "rated_at")
 COLUMNS = (*OWN_COLUMNS, *(f"{who}__{field}" for who in ("client", "assigned_developer")
                            for field in PERSON))
 
@@ -156,7 +164,16 @@ def shown(row, *, viewer_id: int, role: str | None, zone=None) -> dict:
         "allowed_actions": transitions.allowed_actions(status, who),
         "can_comment": transitions.may_comment(status, who),
         "attachment_count": counted(row, role=role),
+        "satisfaction": rating(row, zone),
     }
+
+
+def rating(row, zone=None) -> dict | None:
+    score = row["satisfaction"]
+    if score is None:
+        return None
+    return {"score": score, "label": Satisfaction(score).label,
+            "comment": row["satisfaction_comment"], "rated_at": timestamp(row["rated_at"], zone)}
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -259,6 +276,23 @@ class FinishSerializer(StrictSerializer):
 
 class RejectSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
+
+
+class RatingSerializer(StrictSerializer):
+    """Body of POST /api/tickets/{id}/rating/."""
+
+    score = ExplainedChoiceField(
+        choices=Satisfaction.choices, required=False,
+        help_text="1 (😞), 2 (😐) or 3 (😀). Rating again replaces the score.")
+    comment = serializers.CharField(required=False, allow_blank=True, default="",
+                                    max_length=DESCRIPTION_MAX_LENGTH,
+                                    help_text="What you want to add; kept with the rating.")
+
+    def validate(self, data):
+        if "score" not in data and not data.get("comment"):
+            raise serializers.ValidationError({"score": ["Send a score (1, 2 or 3), a comment, "
+                                                         "or both."]})
+        return data
 
 
 class ReopenSerializer(StrictSerializer):

@@ -21,12 +21,14 @@ from tickets.errors import (
     CommentNotAllowed,
     EditNotAllowed,
     IdempotencyKeyReused,
+    RatingNotAllowed,
     TransitionNotAllowed,
 )
 from tickets.models import (
     Category,
     IdempotencyKey,
     Priority,
+    Satisfaction,
     Source,
     Ticket,
     TicketEvent,
@@ -190,6 +192,40 @@ def comment_add(*, ticket_id: int, author: AbstractBaseUser, body: str, internal
                           from_status=ticket.status, note=body, source=source, internal=internal)
         events.emit(comment)
     return comment
+
+
+def ticket_rate(*, ticket_id: int, actor: AbstractBaseUser, score: int | None = None,
+                comment: str = "", source: str = Source.API) -> Ticket:
+    """The client's rating of the fix (Satisfaction) once the ticket is closed, and what they add
+    to it. A later rating replaces the score (a slip of the thumb can be mended); a comment without
+    a score adds to the rating already given. Each is on the ticket's history; nobody is notified.
+    """
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        ensure_rating_allowed(ticket=ticket, actor=actor)
+        if score is None and ticket.satisfaction is None:
+            raise InvalidInput("score", "Rate the fix first: score 1 (😞), 2 (😐) or 3 (😀).")
+        if score is not None:
+            ticket.satisfaction, ticket.rated_at = score, timezone.now()
+        if comment:
+            ticket.satisfaction_comment = "\n\n".join(
+                part for part in (ticket.satisfaction_comment, comment) if part)
+        ticket.save(update_fields=["satisfaction", "rated_at", "satisfaction_comment", "updated_at"])
+        label = Satisfaction(ticket.satisfaction).label
+        _record(ticket=ticket, event=TicketEventType.TICKET_RATED, actor=actor,
+                from_status=ticket.status, source=source,
+                note="\n\n".join(part for part in (f"Rated {label}" if score else "", comment) if part))
+    return ticket
+
+
+def ensure_rating_allowed(*, ticket: Ticket, actor: AbstractBaseUser) -> None:
+    """403 for anyone but the ticket's client; 409 until it is closed."""
+    who = parties_of(user=actor, ticket=ticket)
+    if transitions.Party.OWNER not in who:
+        raise ActionNotPermitted("Only the ticket's client can rate the fix.")
+    if ticket.status != TicketStatus.CLOSED:
+        raise RatingNotAllowed(status=ticket.status,
+                               allowed_actions=transitions.allowed_actions(ticket.status, who))
 
 
 def ensure_comment_allowed(*, ticket: Ticket, author: AbstractBaseUser, internal: bool) -> None:

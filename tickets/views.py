@@ -27,6 +27,7 @@ from tickets.serializers import (
     EVENT_COLUMNS,
     AttachmentInputSerializer,
     AttachmentSerializer,
+    RatingSerializer,
     attachment_shown,
     CommentInputSerializer,
     CommentSerializer,
@@ -228,6 +229,23 @@ class TicketViewSet(
                                        **serializer.validated_data)
         return Response(CommentSerializer().to_representation(comment),
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Rate the fix of a closed ticket (its client)",
+        request=RatingSerializer,
+        responses={200: TicketDetailSerializer, **errors(400, 401, 403, 404, 409)},
+        examples=[OpenApiExample("Happy", request_only=True,
+                                 value={"score": 3, "comment": "Fixed within the hour, thanks."})])
+    @action(detail=True, methods=["post"])
+    def rating(self, request, pk=None):
+        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
+        services.ensure_rating_allowed(ticket=ticket, actor=request.user)
+        serializer = RatingSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_rate(ticket_id=ticket.pk, actor=request.user,
+                             score=serializer.validated_data.get("score"),
+                             comment=serializer.validated_data["comment"])
+        return self._detail(ticket.pk)
 
     @extend_schema(
         methods=["GET"], summary="A ticket's files (those of internal notes only for staff)",

@@ -70,8 +70,9 @@ def test_chart_has_two_bars_a_day_scaled_to_the_busiest(log):
 def test_page_loads_from_the_admin_index_in_a_few_queries(staff, log, django_assert_max_num_queries):
     index = staff.get("/admin/").content.decode()
     assert "Notification insights" in index and "/admin/notifications/notificationinsights/" in index
-    # The figures, the chart, the failures, the queue (one query), the admin's session and user.
-    with django_assert_max_num_queries(9):
+    # The figures, the chart, the failures, the queue (one query), the clients' ratings (one per
+    # table), the admin's session and user.
+    with django_assert_max_num_queries(12):
         page = staff.get("/admin/notifications/notificationinsights/").content.decode()
     assert 'id="insights-summary"' in page and "<svg" in page and "<rect" in page
     assert "131030" in page and "67%" in page
@@ -211,3 +212,34 @@ def test_figures_and_chart_match_a_count_of_every_row_by_hand(cast, ticket_in):
                 and r.created_at >= now - insights.WINDOWS[-1][1]]
         assert (day.sent, day.failed) == (sum(r.status == "SENT" for r in mine),
                                           sum(r.status == "FAILED" for r in mine))
+
+
+def test_client_satisfaction_per_developer_project_and_month(staff, cast, ticket_in):
+    from tickets import services
+    from tickets.models import Ticket
+
+    def rated(score, *, project="Web Portal", ago=timedelta(0)):
+        ticket = ticket_in(TicketStatus.CLOSED, project_name=project)
+        services.ticket_rate(ticket_id=ticket.pk, actor=cast.client, score=score)
+        Ticket.objects.filter(pk=ticket.pk).update(rated_at=timezone.now() - ago)
+
+    rated(3), rated(3), rated(1, project="Mobile App"), rated(2, ago=timedelta(days=40))
+    rated(1, ago=timedelta(days=400))  # older than a year: not counted
+    ticket_in(TicketStatus.CLOSED)  # closed, never rated
+    tables = {group: rows for group, _, rows in insights.satisfaction(timezone.now())}
+    [developer] = tables["developer"]
+    assert (developer.key, developer.unhappy, developer.neutral, developer.happy) == (
+        "dev", 1, 1, 2)
+    assert developer.rated == 4 and developer.csat == "50%"
+    assert [(row.key, row.rated, row.csat) for row in tables["project"]] == [
+        ("Web Portal", 3, "67%"), ("Mobile App", 1, "0%")]
+    months = tables["month"]
+    assert [row.rated for row in months] == [3, 1] and months[0].key > months[1].key
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-csat-developer"' in page and 'id="insights-csat-month"' in page
+    assert "<td>Mobile App</td><td>1</td>" in page and "67%" in page
+
+
+def test_no_ratings_says_so(staff):
+    page = staff.get("/admin/notifications/notificationinsights/").content.decode()
+    assert 'id="insights-csat-empty"' in page and 'id="insights-csat-developer"' not in page

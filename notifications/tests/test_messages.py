@@ -80,7 +80,7 @@ def test_every_text_has_the_house_style(key):
         (E.WORK_STARTED, Party.OWNER, ["Hello John Doe", "*Developer:* Dev Eloper"]),
         (E.WORK_FINISHED, Party.OWNER, ["*Resolution:*\nFixed the session cookie domain.", "close the ticket"]),
         (E.WORK_FINISHED, Party.ADMIN, ["*Resolution:*\nFixed the session cookie domain.", "*Client:* John Doe", "close this ticket"]),
-        (E.TICKET_CLOSED, Party.OWNER, ["Hello John Doe", "Thank you for your patience"]),
+        (E.TICKET_CLOSED, Party.OWNER, ["Hello John Doe", "How did we do?", "Tap a face"]),
         (E.TICKET_CLOSED, Party.ASSIGNED_DEVELOPER, ["Hello Dev Eloper", "*Client:* John Doe"]),
         (E.TICKET_REJECTED, Party.OWNER, ["*Reason:*\nDuplicate of #12.", "Hello John Doe"]),
     ],

@@ -174,7 +174,7 @@ def test_the_manual_shows_each_template_exactly_as_the_code_fills_it():
 
     readme = (Path(__file__).resolve().parents[2] / "docs" / "templates.md").read_text()
     for key, spec in templates.DEFAULT_TEMPLATES.items():
-        event = key.replace(":ASSIGNED_DEVELOPER", " (to the developer)")
+        event = key.replace(":ASSIGNED_DEVELOPER", " (to the developer)").replace(":OWNER", " (to the client)")
         row = next(line for line in readme.splitlines() if line.startswith(f"| {event} | `"))
         assert row.startswith(f"| {event} | `{spec.name}` | {spec.body} |"), event
         assert row.endswith(f"| {', '.join(spec.buttons) or '—'} |"), event

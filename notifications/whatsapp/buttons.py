@@ -1,9 +1,10 @@
 """Reply buttons: their titles, and the payload each sends back (which notifications carry them is
 notifications.messages.NOTICES).
 
-A payload names a ticket, an action and the person the message went to, signed with SECRET_KEY:
-a tap is only acted on when the payload is ours and comes from that person's number, so nobody can
-make one up, or replay one from another number or into another ticket's action.
+A payload names a ticket, what the button does (a lifecycle action, or a rating of the fix) and
+the person the message went to, signed with SECRET_KEY: a tap is only acted on when the payload is
+ours and comes from that person's number, so nobody can make one up, or replay one from another
+number or into another ticket's action.
 """
 import hashlib
 import hmac
@@ -12,16 +13,19 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from notifications.messages import NOTICES, notice
+from tickets.models import Satisfaction
 from tickets.transitions import Action, Party
 
 TITLES = {Action.OPEN: "Open", Action.REJECT: "Reject", Action.START: "Start work",
-          Action.CLOSE: "Close", Action.REOPEN: "Not fixed"}
+          Action.CLOSE: "Close", Action.REOPEN: "Not fixed",
+          **{score: score.label for score in Satisfaction}}
 _SIGNATURE = 24  # hex characters of the HMAC kept: 96 bits
+RATE = "rate"  # a rating's verb: rate1, rate2, rate3
 
 
 @dataclass(frozen=True)
 class Tap:
-    action: Action
+    action: Action | Satisfaction
     ticket_id: int
     user_id: int
 
@@ -32,8 +36,9 @@ def for_message(event: str, party: Party, *, ticket_id: int, user_id: int) -> li
     return [[payload(action, ticket_id, user_id), TITLES[action]] for action in offered]
 
 
-def payload(action: Action, ticket_id: int, user_id: int) -> str:
-    body = f"{action.value}:{ticket_id}:{user_id}"
+def payload(action: Action | Satisfaction, ticket_id: int, user_id: int) -> str:
+    verb = f"{RATE}{int(action)}" if isinstance(action, Satisfaction) else action.value
+    body = f"{verb}:{ticket_id}:{user_id}"
     return f"{body}:{_sign(body)}"
 
 
@@ -43,9 +48,11 @@ def read(raw: str) -> Tap | None:
     parts = body.split(":")
     if len(parts) != 3 or not hmac.compare_digest(_sign(body), signature):
         return None
-    action, ticket_id, user_id = parts
+    verb, ticket_id, user_id = parts
     try:
-        return Tap(Action(action), int(ticket_id), int(user_id))
+        action = (Satisfaction(int(verb.removeprefix(RATE))) if verb.startswith(RATE)
+                  else Action(verb))
+        return Tap(action, int(ticket_id), int(user_id))
     except ValueError:
         return None
 

@@ -5,8 +5,9 @@ number, and the sentence it answers with.
 - VERIFY and their code: the number is proved theirs. Until a number that must be proved is
   (WHATSAPP_REQUIRE_PROOF), these three are all it can do.
 - A tapped button: the ticket action it stands for, taken as that person (notifications.whatsapp.buttons).
-- Text while a question waits (the reason for a Reject they tapped): its answer, when it quotes
-  the question or quotes nothing. A message quoting another notification is never the answer.
+- Text while a question waits (the reason for a Reject they tapped, or what a client adds to the
+  rating they tapped): its answer, when it quotes the question or quotes nothing. A message
+  quoting another notification is never the answer.
 - Other text: a comment on the ticket of the message it quotes (an internal note when that was
   one), or on their one open ticket.
 - A photo, document, voice note or video, on the same ticket: fetched after the answer and stored
@@ -36,15 +37,16 @@ from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
 from tickets import services as tickets
-from tickets.models import Source, Ticket, TicketEvent
+from tickets.models import Satisfaction, Source, Ticket, TicketEvent
 from tickets.transitions import NO_COMMENTS, TRANSITIONS, Action
 
 STOP_WORDS = {"STOP", "UNSUBSCRIBE", "إيقاف", "ايقاف", "توقف", "إلغاء", "الغاء"}
 START_WORDS = {"START", "SUBSCRIBE", "ابدأ", "ابدا", "بدء", "تشغيل"}
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 CODE = re.compile(r"^(?:VERIFY\s+)?(\d{6})$", re.IGNORECASE)
-# How long a tapped Reject waits for its reason.
+# How long a tapped Reject waits for its reason (and a rating for what the client adds to it).
 REASON_WAIT = timedelta(hours=1)
+RATED = "rated"
 LISTED = 10
 # How much of a reason the confirmation repeats.
 ECHOED = 200
@@ -72,7 +74,9 @@ class Answer:
     ticket: Ticket | None = None
     # The comment it confirms: a reply quoting the confirmation lands as that comment did.
     event: TicketEvent | None = None
-    asks: Action | None = None  # it asks a question the person's next message answers
+    # It asks a question the person's next message answers: the action it is for (Reject), or
+    # RATED (what they want to add to their rating).
+    asks: str = ""
     later: bool = False  # what `text` records is told later (a file, once fetched): no reply now
 
 
@@ -114,9 +118,9 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
             return True
         asked = services.schedule_reply(user=profile.user, text=answer.text, ticket=answer.ticket,
                                         ticket_event=answer.event)
-        if answer.asks is not None:
+        if answer.asks:
             Question.objects.update_or_create(user=profile.user, defaults=dict(
-                ticket=answer.ticket, action=answer.asks.value, asked=asked,
+                ticket=answer.ticket, action=answer.asks, asked=asked,
                 expires_at=timezone.now() + REASON_WAIT))
     return True
 
@@ -147,8 +151,11 @@ def _act(profile: UserProfile, message: InboundMessage, received: ReceivedMessag
     question = Question.objects.filter(user=profile.user).select_related("ticket").first()
     if question is not None:
         late = question.expires_at <= timezone.now()
-        if (quoted is not None and quoted.pk == question.asked_id) or (
-                not message.context_id and not late):
+        answers = (quoted is not None and quoted.pk == question.asked_id) or (
+            not message.context_id and not late)
+        if answers and question.action == RATED:
+            return _rating_comment(profile.user, question, text)
+        if answers:
             return _answer(profile.user, question, text, late=late)
         if late:
             question.delete()  # nobody answered in time: the next message is just a message
@@ -269,16 +276,40 @@ def _tap(profile: UserProfile, payload: str) -> Answer:
     user = profile.user
     try:
         ticket = selectors.ticket_get(user=user, ticket_id=tap.ticket_id)
+        if isinstance(tap.action, Satisfaction):
+            return _rate(user, ticket, tap.action)
         if tap.action == Action.REJECT:
             tickets.ensure_action_allowed(ticket=ticket, actor=user, action=Action.REJECT)
             return Answer(f"Why reject ticket #{ticket.pk} \"{ticket.title}\"? Reply to this "
                           "message with the reason within an hour; the client will read it.",
-                          ticket, asks=Action.REJECT)
+                          ticket, asks=Action.REJECT.value)
         return _transition(user, ticket, tap.action)
     except Http404:
         return Answer(f"Ticket #{tap.ticket_id} is not one you can see any more.")
     except ApplicationError as exc:
         return _refused(tap.action, tap.ticket_id, exc)
+
+
+def _rate(user: AbstractBaseUser, ticket: Ticket, score: Satisfaction) -> Answer:
+    try:
+        tickets.ticket_rate(ticket_id=ticket.pk, actor=user, score=score, source=Source.WHATSAPP)
+    except ApplicationError as exc:
+        return Answer(f"Not rated: {exc.detail}", ticket)
+    return Answer(f"Thank you: you rated the fix of ticket #{ticket.pk} \"{ticket.title}\" "
+                  f"{score.label}. Reply to this message within an hour if you want to tell us "
+                  "more; it is kept with your rating.", ticket, asks=RATED)
+
+
+def _rating_comment(user: AbstractBaseUser, question: Question, text: str) -> Answer:
+    """What a client adds to their rating: kept with it (a closed ticket takes no comments)."""
+    question.delete()
+    ticket = question.ticket
+    try:
+        tickets.ticket_rate(ticket_id=ticket.pk, actor=user, comment=text, source=Source.WHATSAPP)
+    except ApplicationError as exc:
+        return Answer(f"Not kept with your rating of ticket #{ticket.pk}: {exc.detail}", ticket)
+    return Answer(f"Thank you: kept with your rating of ticket #{ticket.pk} \"{ticket.title}\".",
+                  ticket)
 
 
 def _transition(user: AbstractBaseUser, ticket: Ticket, action: Action, **inputs) -> Answer:

@@ -52,6 +52,18 @@ def test_a_closed_ticket_is_read_only_in_the_admin(staff, ticket_in):
     assert 'name="title"' not in page
 
 
+def test_the_clients_rating_shows_read_only_and_filters_the_list(staff, cast, ticket_in):
+    from tickets import services
+
+    rated = ticket_in(TicketStatus.CLOSED, title="Rated one")
+    ticket_in(TicketStatus.CLOSED, title="Unrated one")
+    services.ticket_rate(ticket_id=rated.pk, actor=cast.client, score=1, comment="Took a week.")
+    page = staff.get(f"/admin/tickets/ticket/{rated.pk}/change/").content.decode()
+    assert "😞" in page and "Took a week." in page and 'name="satisfaction"' not in page
+    listed = staff.get("/admin/tickets/ticket/?satisfaction__exact=1").content.decode()
+    assert "Rated one" in listed and "Unrated one" not in listed
+
+
 # --- lifecycle actions -------------------------------------------------------------------------------
 
 CHANGELIST = "/admin/tickets/ticket/"
