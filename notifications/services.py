@@ -42,10 +42,11 @@ def schedule_ticket_notifications(ticket_event: TicketEvent) -> None:
         transaction.on_commit(_after_commit(rows), robust=True)
 
 
-def schedule_reply(*, user, text: str, ticket=None, ticket_event=None) -> NotificationLog:
+def schedule_reply(*, user, text: str, ticket=None, ticket_event=None, choices=()) -> NotificationLog:
     """Answer what `user` wrote on WhatsApp: the reply is written in the caller's transaction and
-    sent once it commits, like a ticket's notifications."""
-    row = intents.reply(user=user, text=text, ticket=ticket, ticket_event=ticket_event)
+    sent once it commits, like a ticket's notifications. `choices`: its buttons."""
+    row = intents.reply(user=user, text=text, ticket=ticket, ticket_event=ticket_event,
+                        choices=choices)
     transaction.on_commit(_after_commit([row]), robust=True)
     return row
 

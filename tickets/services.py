@@ -48,10 +48,10 @@ def ticket_create(
     project_name: str,
     priority: str = Priority.MEDIUM,
     category: str = Category.OTHER,
+    source: str = Source.API,
 ) -> Ticket:
     """File a new ticket as `client` (a CLIENT, or an ADMIN filing on someone's behalf)."""
-    if role_of(client) not in (Role.CLIENT, Role.ADMIN):
-        raise ActionNotPermitted("Only clients and admins can create tickets.")
+    ensure_filing_allowed(client)
     with transaction.atomic():
         ticket = Ticket.objects.create(
             client=client,
@@ -62,10 +62,16 @@ def ticket_create(
             category=category,
         )
         created = _record(
-            ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status=""
+            ticket=ticket, event=TicketEventType.TICKET_CREATED, actor=client, from_status="",
+            source=source,
         )
         events.emit(created)
     return ticket
+
+
+def ensure_filing_allowed(user: AbstractBaseUser) -> None:
+    if role_of(user) not in (Role.CLIENT, Role.ADMIN):
+        raise ActionNotPermitted("Only clients and admins can create tickets.")
 
 
 # How long a client's Idempotency-Key keeps returning the ticket it first filed.

@@ -178,3 +178,12 @@ def test_the_manual_shows_each_template_exactly_as_the_code_fills_it():
         row = next(line for line in readme.splitlines() if line.startswith(f"| {event} | `"))
         assert row.startswith(f"| {event} | `{spec.name}` | {spec.body} |"), event
         assert row.endswith(f"| {', '.join(spec.buttons) or '—'} |"), event
+
+
+def test_the_readme_lists_every_template_whatsapp_templates_creates():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [spec.name for spec in templates.DEFAULT_TEMPLATES.values()
+               if f"`{spec.name}`" not in readme]
+    assert missing == []

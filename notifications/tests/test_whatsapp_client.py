@@ -63,6 +63,24 @@ def test_reply_buttons_go_as_an_interactive_message(client, graph):
     }
 
 
+def test_more_than_three_choices_go_as_a_list_message_with_titles_cut_to_meta_limits(client, graph):
+    graph.post(URL, json={"messages": [{"id": "wamid.L"}]})
+    choices = [("new:4:PRIORITY:LOW", "Low"), ("new:4:PRIORITY:MEDIUM", "Medium"),
+               ("new:4:PRIORITY:HIGH", "High"), ("new:4:PROJECT:0", "A project with a long name")]
+    client.send_text(to="+201234567890", body="How urgent is it?", buttons=choices)
+    sent = json.loads(graph.calls[0].request.body)["interactive"]
+    assert sent == {"type": "list", "body": {"text": "How urgent is it?"}, "action": {
+        "button": "Choose", "sections": [{"rows": [
+            {"id": "new:4:PRIORITY:LOW", "title": "Low"},
+            {"id": "new:4:PRIORITY:MEDIUM", "title": "Medium"},
+            {"id": "new:4:PRIORITY:HIGH", "title": "High"},
+            {"id": "new:4:PROJECT:0", "title": "A project with a long na"}]}]}}
+    graph.post(URL, json={"messages": [{"id": "wamid.B2"}]})
+    client.send_text(to="+201234567890", body="Which?", buttons=choices[3:])
+    [button] = json.loads(graph.calls[1].request.body)["interactive"]["action"]["buttons"]
+    assert button["reply"]["title"] == "A project with a lon"  # 20 characters at most
+
+
 def test_a_templates_quick_reply_buttons_carry_their_payloads_by_index(client, graph):
     graph.post(URL, json={"messages": [{"id": "wamid.T"}]})
     client.send_template(to="+201234567890", template=TemplateMessage(

@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from notifications.admin import ReadOnlyAdminMixin
-from notifications.whatsapp.models import MediaDownload
+from notifications.whatsapp.models import Conversation, MediaDownload
 
 
 @admin.register(MediaDownload)
@@ -15,3 +15,15 @@ class MediaDownloadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "caption", "filename", "media_id")
     list_select_related = ("user", "ticket")
     date_hierarchy = "created_at"
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Tickets being filed by chat: the question each waits on, when it is dropped if nobody
+    answers, and how the finished ones ended (filed as which ticket, cancelled, or expired)."""
+
+    list_display = ("started_at", "user", "step", "project_name", "title", "ticket", "expires_at")
+    list_filter = ("step", "started_at")
+    search_fields = ("user__username", "title", "project_name")
+    list_select_related = ("user", "ticket")
+    date_hierarchy = "started_at"

@@ -15,7 +15,7 @@ from notifications.intents import display_name
 from notifications.messages import BUTTONS_MAX_LENGTH, MAX_LENGTH
 from notifications.models import FREE_TEXT, Channel, MessageType, NotificationLog, NotificationStatus
 from notifications.sending import Failure, SendResult
-from notifications.whatsapp import (buttons, errors, media, pacing, template_state, templates,
+from notifications.whatsapp import (buttons, errors, filing, media, pacing, template_state, templates,
                                     versions, webhook)
 from notifications.whatsapp.client import MAX_CONNECT_TIMEOUT
 from notifications.whatsapp.clients import get_whatsapp_client
@@ -184,6 +184,7 @@ class WhatsAppChannel:
         webhook.apply_held()
         webhook.give_up_held(now)
         media.fetch(now=now)  # files people sent whose fetch is due again
+        filing.expire(now)  # tickets being filed by chat, left idle too long
 
     def final_codes(self) -> tuple[str, ...]:
         return errors.FINAL_CODES

@@ -18,6 +18,10 @@ logger = logging.getLogger(__name__)
 
 # Connecting should never take long; reading waits for Graph to process the message.
 MAX_CONNECT_TIMEOUT = 5.0
+# Meta's limits for choices: reply buttons per message and characters of their titles, rows of a
+# list message and characters of their titles; and the label of the button that opens the list.
+REPLY_BUTTONS, BUTTON_TITLE, LIST_ROWS, ROW_TITLE = 3, 20, 10, 24
+LIST_BUTTON = "Choose"
 
 
 class WhatsAppClient:
@@ -64,11 +68,18 @@ class WhatsAppClient:
     def send_text(self, *, to: str, body: str, callback_data: str = "",
                   buttons: list[Button] = ()) -> SendResult:
         """Free text; with `buttons`, an interactive message whose reply buttons send their
-        payloads back (inside the 24-hour window only, like any free text)."""
+        payloads back (inside the 24-hour window only, like any free text). WhatsApp shows at
+        most three reply buttons: more choices go as a list message (up to ten rows)."""
+        if len(buttons) > REPLY_BUTTONS:
+            return self._post(self._envelope(to, callback_data, type="interactive", interactive={
+                "type": "list", "body": {"text": body},
+                "action": {"button": LIST_BUTTON, "sections": [{"rows": [
+                    {"id": payload, "title": title[:ROW_TITLE]}
+                    for payload, title in buttons[:LIST_ROWS]]}]}}))
         if buttons:
             return self._post(self._envelope(to, callback_data, type="interactive", interactive={
                 "type": "button", "body": {"text": body},
-                "action": {"buttons": [{"type": "reply", "reply": {"id": payload, "title": title}}
+                "action": {"buttons": [{"type": "reply", "reply": {"id": payload, "title": title[:BUTTON_TITLE]}}
                                        for payload, title in buttons]}}))
         return self._post(
             self._envelope(to, callback_data, type="text", text={"preview_url": False, "body": body})

@@ -4,6 +4,8 @@ number, and the sentence it answers with.
 - STOP / START (or the Arabic words): their WhatsApp notifications off and on.
 - VERIFY and their code: the number is proved theirs. Until a number that must be proved is
   (WHATSAPP_REQUIRE_PROOF), these three are all it can do.
+- NEW, STATUS, HELP, and while a ticket is being filed by chat, the answers to its questions
+  (notifications.whatsapp.filing).
 - A tapped button: the ticket action it stands for, taken as that person (notifications.whatsapp.buttons).
 - Text while a question waits (the reason for a Reject they tapped, or what a client adds to the
   rating they tapped): its answer, when it quotes the question or quotes nothing. A message
@@ -32,7 +34,8 @@ from accounts.selectors import number_unproved
 from accounts.services import LOCK, number_prove
 from Incident.errors import ApplicationError
 from notifications import services
-from notifications.whatsapp import buttons, media, webhook
+from notifications.whatsapp import buttons, filing, media, webhook
+from notifications.whatsapp.answers import Answer
 from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
@@ -66,18 +69,6 @@ REACTION = ("Reactions are not passed on. To answer on a ticket, reply to its no
 NOT_PROVED = ("This number is not proved yet, so what it sends is not acted on and no notification "
               "goes to it. Send VERIFY and the code your profile shows (GET /api/auth/me/) from "
               "this phone.")
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    ticket: Ticket | None = None
-    # The comment it confirms: a reply quoting the confirmation lands as that comment did.
-    event: TicketEvent | None = None
-    # It asks a question the person's next message answers: the action it is for (Reject), or
-    # RATED (what they want to add to their rating).
-    asks: str = ""
-    later: bool = False  # what `text` records is told later (a file, once fetched): no reply now
 
 
 @dataclass(frozen=True)
@@ -117,7 +108,7 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
         if answer.later:
             return True
         asked = services.schedule_reply(user=profile.user, text=answer.text, ticket=answer.ticket,
-                                        ticket_event=answer.event)
+                                        ticket_event=answer.event, choices=answer.choices)
         if answer.asks:
             Question.objects.update_or_create(user=profile.user, defaults=dict(
                 ticket=answer.ticket, action=answer.asks, asked=asked,
@@ -128,11 +119,20 @@ def _handle_one(profile: UserProfile, message: InboundMessage) -> bool:
 def _act(profile: UserProfile, message: InboundMessage, received: ReceivedMessage) -> Answer:
     unproved = number_unproved(profile)
     if message.kind in ("button", "interactive") and message.payload:
-        return Answer(NOT_PROVED) if unproved else _tap(profile, message.payload)
+        if unproved:
+            return Answer(NOT_PROVED)
+        if filing.is_choice(message.payload):
+            return filing.tap(profile.user, message.payload)
+        return _tap(profile, message.payload)
     if message.kind == "reaction":
         return Answer(REACTION)
     if message.kind in webhook.MEDIA_KINDS and message.media_id:
-        return Answer(NOT_PROVED) if unproved else _file(profile.user, message, received)
+        if unproved:
+            return Answer(NOT_PROVED)
+        conversation = None if message.context_id else filing.current(profile.user)
+        if conversation is not None:  # a screenshot for the ticket being filed
+            return filing.keep(conversation, received, message)
+        return _file(profile.user, message, received)
     if message.kind != "text" or not message.text.strip():
         return Answer(NOT_READ)
     text = message.text.strip()
@@ -147,6 +147,11 @@ def _act(profile: UserProfile, message: InboundMessage, received: ReceivedMessag
         return _verify(profile, code.group(1))
     if unproved:
         return Answer(NOT_PROVED)
+    if word in filing.COMMANDS:
+        return filing.command(profile.user, word)
+    conversation = None if message.context_id else filing.current(profile.user)
+    if conversation is not None:  # the answer to the question of the ticket being filed
+        return filing.text(conversation, text)
     quoted = _quoted(message.context_id)
     question = Question.objects.filter(user=profile.user).select_related("ticket").first()
     if question is not None:
@@ -202,8 +207,9 @@ def _meant(user: AbstractBaseUser, quoted: Quoted | None) -> int | Answer:
     open_tickets = list(selectors.tickets_visible_to(user=user).exclude(status__in=NO_COMMENTS)
                         .order_by("-updated_at", "-id")[:LISTED + 1])
     if not open_tickets:
-        return Answer("You have no open ticket to add this to, so it was not stored. File a "
-                      "ticket through the API (POST /api/tickets/).")
+        return Answer("You have no open ticket to add this to, so it was not stored. Send NEW "
+                      "to file a ticket here (or use the API: POST /api/tickets/).",
+                      choices=[filing.FILE_A_TICKET] if filing.may_file(user) else [])
     if len(open_tickets) > 1:
         listed = "\n".join(f"#{t.pk} {t.title} ({t.get_status_display()})"
                            for t in open_tickets[:LISTED])
@@ -228,7 +234,8 @@ def _file(user: AbstractBaseUser, message: InboundMessage, received: ReceivedMes
         return Answer(f"You may not add files to ticket #{ticket_id}.")
     except ApplicationError as exc:
         return Answer(f"Not added to ticket #{ticket_id}: {exc.detail}", ticket)
-    media.queue(received=received, user=user, ticket=ticket, internal=internal, message=message)
+    media.queue(received=received, user=user, ticket=ticket, internal=internal,
+                file=media.described(message))
     return Answer(f"A {media.LABELS[message.kind]} for ticket #{ticket.pk}: being fetched from "
                   "WhatsApp.", ticket, later=True)
 

@@ -41,13 +41,18 @@ FETCH_TIME = 60.0
 PASS_TIME = 30.0
 
 
-def queue(*, received, user, ticket, internal: bool, message) -> MediaDownload:
-    """Write down the file `message` carries (in the caller's transaction) and have it fetched
-    once the caller's work is done: after a webhook's answer, or after the transaction commits."""
-    row = MediaDownload.objects.create(
-        message=received, user=user, ticket=ticket, internal=internal, kind=message.kind,
-        media_id=message.media_id, mime_type=message.mime_type, filename=message.filename,
-        caption=message.text)
+def described(message) -> dict:
+    """What a received message says of the file it carries: what queue() needs to fetch it."""
+    return {"kind": message.kind, "media_id": message.media_id, "mime_type": message.mime_type,
+            "filename": message.filename, "caption": message.text}
+
+
+def queue(*, received, user, ticket, internal: bool, file: dict) -> MediaDownload:
+    """Write down the file described (described()) that came with `received`, in the caller's
+    transaction, and have it fetched once the caller's work is done: after a webhook's answer, or
+    after the transaction commits."""
+    row = MediaDownload.objects.create(message=received, user=user, ticket=ticket,
+                                       internal=internal, **file)
     if not deferred.defer(fetch, [row.pk]):
         transaction.on_commit(lambda: fetch([row.pk]))
     return row

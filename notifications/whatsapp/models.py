@@ -46,3 +46,57 @@ class MediaDownload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} from {self.user} for ticket #{self.ticket_id}"
+
+
+class Step(models.TextChoices):
+    """Where a ticket being filed by chat stands: the question waiting for an answer, or how the
+    conversation ended."""
+
+    PROJECT = "PROJECT", "Asked for the project"
+    TITLE = "TITLE", "Asked for the title"
+    DESCRIPTION = "DESCRIPTION", "Asked for the description"
+    PRIORITY = "PRIORITY", "Asked for the priority"
+    CATEGORY = "CATEGORY", "Asked for the category"
+    CONFIRM = "CONFIRM", "Shown the summary"
+    FILED = "FILED", "Filed"
+    CANCELLED = "CANCELLED", "Cancelled"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+OPEN_STEPS = (Step.PROJECT, Step.TITLE, Step.DESCRIPTION, Step.PRIORITY, Step.CATEGORY,
+              Step.CONFIRM)
+
+
+class Conversation(models.Model):
+    """A ticket being filed on WhatsApp, one question at a time (notifications.whatsapp.filing).
+    A row, so a restart loses nothing; at most one open per person; one left idle until
+    `expires_at` is ended by the recovery pass, which tells its person so."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    step = models.CharField(max_length=12, choices=Step.choices, default=Step.PROJECT)
+    project_name = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    description = models.TextField(blank=True)
+    priority = models.CharField(max_length=16, blank=True)
+    category = models.CharField(max_length=16, blank=True)
+    projects = models.JSONField(default=list, blank=True,
+                                help_text="The projects offered to choose from, in order.")
+    files = models.JSONField(default=list, blank=True,
+                             help_text="Files sent while filing: fetched once the ticket is filed.")
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "ticket being filed on WhatsApp"
+        verbose_name_plural = "tickets being filed on WhatsApp"
+        ordering = ("-started_at", "-id")
+        constraints = [models.UniqueConstraint(
+            fields=["user"], condition=models.Q(step__in=OPEN_STEPS), name="one_open_conversation")]
+        indexes = [models.Index(fields=["step", "expires_at"], name="conversation_due")]
+
+    def __str__(self) -> str:
+        return f"{self.user} filing a ticket ({self.get_step_display().lower()})"

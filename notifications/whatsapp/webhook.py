@@ -155,8 +155,9 @@ def _content(item: dict) -> dict:
     elif kind == "button":  # a template's quick-reply button
         button = _dict(item.get("button"))
         payload, text = _str(button.get("payload")), _str(button.get("text"))
-    elif kind == "interactive":  # a reply button of an interactive message
-        reply = _dict(_dict(item.get("interactive")).get("button_reply"))
+    elif kind == "interactive":  # a reply button, or a row of a list message
+        interactive = _dict(item.get("interactive"))
+        reply = _dict(interactive.get("button_reply") or interactive.get("list_reply"))
         payload, text = _str(reply.get("id")), _str(reply.get("title"))
     media = _dict(item.get(kind)) if kind in MEDIA_KINDS else {}
     if media:
