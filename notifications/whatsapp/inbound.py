@@ -40,7 +40,7 @@ from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
 from tickets import services as tickets
-from tickets.models import Satisfaction, Source, Ticket, TicketEvent
+from tickets.models import Satisfaction, Source, Ticket
 from tickets.transitions import NO_COMMENTS, TRANSITIONS, Action
 
 STOP_WORDS = {"STOP", "UNSUBSCRIBE", "إيقاف", "ايقاف", "توقف", "إلغاء", "الغاء"}
