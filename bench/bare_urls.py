@@ -1,7 +1,12 @@
 """Plain Django views returning the same page of the same ticket fields as the API, with
-`.values()` and no DRF: the yardstick for the API's own serialization (`make bench`)."""
-from django.http import JsonResponse
+`.values()` and no DRF: the yardstick for the API's own serialization; and a bare upload and
+download of a file through the same storage, the yardstick for attachments (`make bench`)."""
+import uuid
+
+from django.core.files.storage import storages
+from django.http import FileResponse, JsonResponse
 from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
 
 from Incident.urls import urlpatterns as product
 from tickets.models import Ticket, TicketEvent
@@ -27,4 +32,18 @@ def ticket(request, pk: int):
     return JsonResponse(row)
 
 
-urlpatterns = [path("bare/tickets/", tickets), path("bare/tickets/<int:pk>/", ticket), *product]
+@csrf_exempt
+def upload(request):
+    """Django's own multipart parsing and a save into the attachments storage: no checks."""
+    sent = request.FILES["file"]
+    key = storages["attachments"].save(f"bare/{uuid.uuid4().hex}", sent)
+    return JsonResponse({"key": key, "size": sent.size}, status=201)
+
+
+def download(request, key: str):
+    return FileResponse(storages["attachments"].open(f"bare/{key}", "rb"), as_attachment=True,
+                        filename="file.png")
+
+
+urlpatterns = [path("bare/tickets/", tickets), path("bare/tickets/<int:pk>/", ticket),
+               path("bare/files/", upload), path("bare/files/<str:key>/", download), *product]

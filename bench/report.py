@@ -158,6 +158,7 @@ def _markdown(r: dict) -> str:
         *_doors_lines(r["taps"], r["slow_phone"]),
         *_delivery_lines(r),
         *_list_lines(r["lists"]),
+        *_files_lines(r.get("files")),
         *_insights_lines(r["insights"]),
     ]
     return "\n".join(lines)
@@ -260,6 +261,30 @@ def _insights_lines(insights: dict) -> list[str]:
         lines.append(f"| {size['rows']:,} | {_ms(size['median_ms'])} | {_ms(size['max_ms'])} |"
                      f" {size['queries']} | ≤ 100 ms ({met}) |")
     return [*lines, ""]
+
+
+FILE_TARGET = 0.8  # API speed ÷ bare Django's, for a file up and down
+
+
+def _files_lines(f: dict | None) -> list[str]:
+    if not f:
+        return []
+    lines = ["## Attachments: a screenshot up and down", "",
+             f"A {f['megabytes']} MB PNG uploaded with `POST /api/tickets/{{id}}/attachments/` and"
+             " downloaded through its `download_url`, beside bare Django views that save the same"
+             " upload into the same storage and serve it back with `FileResponse`, without the"
+             " API's checks (bench/bare_urls.py); one gunicorn process on PostgreSQL, one request"
+             " at a time, the four taking turns. Speed ratio: the bare view's median time ÷ the"
+             " API's.", "",
+             "| request | API median | API p95 | bare median | bare p95 | API ÷ bare speed | target |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for way in ("upload", "download"):
+        api, bare, ratio = f[f"{way} api"], f[f"{way} bare"], f[f"{way} ratio"]
+        verdict = "met" if ratio >= FILE_TARGET else "**missed**"
+        lines.append(f"| {way} | {_ms(api['median_ms'])} | {_ms(api['p95_ms'])} |"
+                     f" {_ms(bare['median_ms'])} | {_ms(bare['p95_ms'])} | {ratio:.2f} × |"
+                     f" ≥ {FILE_TARGET} × ({verdict}) |")
+    return lines + [""]
 
 
 def _list_lines(lists: dict) -> list[str]:

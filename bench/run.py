@@ -72,6 +72,9 @@ INSIGHT_ROWS = "100000,1000000"  # the log grown to each size in turn
 # ticket seeded with this word at any size (bench/seed.py).
 LIST_SIZES, LIST_SAMPLES, LIST_SEARCH, LIST_NEEDLE = (1_000, 100_000, 1_000_000), 30, "ticket 777", "quokka"
 THROUGHPUT_ROUNDS = 3
+# Attachments: a FILE_MB MB screenshot up and down, through the API and through bare views,
+# FILE_SAMPLES times each, the two sides taking turns.
+FILE_MB, FILE_SAMPLES = 5, 30
 
 
 # --- Processes -------------------------------------------------------------------------------------
@@ -671,6 +674,50 @@ def list_scaling() -> dict:
     return results
 
 
+def files(url: str) -> dict:
+    """A FILE_MB MB upload and download through the API (its checks: who may attach, the size and
+    the type read from the content, the row, the counts; the download's visibility checks) beside
+    bare Django views doing the same through the same storage (bench/bare_urls.py), in one
+    gunicorn process. Request by request, the sides taking turns; each side's median kept."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-files-"))
+    env = app_env(url, DJANGO_SETTINGS_MODULE="bare_settings", PYTHONPATH=str(ROOT / "bench"),
+                  ATTACHMENT_ROOT=str(folder))
+    # A PNG's signature and then noise: read as an image, and nothing compresses it.
+    content = b"\x89PNG\r\n\x1a\n" + os.urandom(FILE_MB * 2**20 - 8)
+    upload = {"file": ("screenshot.png", content, "image/png")}
+    try:
+        with gunicorn("app-files", FAST_PORT, env, workers=1):
+            base = f"http://127.0.0.1:{FAST_PORT}"
+            session = requests.Session()
+            session.headers["Authorization"] = "Bearer " + token(base, "bench-client", PASSWORD)
+            ticket = session.post(f"{base}/api/tickets/", json=TICKET, timeout=60).json()["id"]
+            api_path = f"{base}/api/tickets/{ticket}/attachments/"
+            sent = session.post(api_path, files=upload, timeout=60).json()
+            kept = session.post(f"{base}/bare/files/", files=upload, timeout=60).json()
+            api_file = base + sent["download_url"]
+            bare_file = f"{base}/bare/files/{kept['key'].rsplit('/', 1)[1]}/"
+            assert session.get(api_file, timeout=60).content == content
+            assert session.get(bare_file, timeout=60).content == content
+            samples: dict[str, list[float]] = {}
+            for _ in range(FILE_SAMPLES):
+                for name, method, target, expect, extra in (
+                        ("upload api", "POST", api_path, 201, {"files": upload}),
+                        ("upload bare", "POST", f"{base}/bare/files/", 201, {"files": upload}),
+                        ("download api", "GET", api_file, 200, {}),
+                        ("download bare", "GET", bare_file, 200, {})):
+                    samples.setdefault(name, []).append(timed(session, method, target, expect,
+                                                              **extra))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    result = {name: summary(values) for name, values in samples.items()}
+    for way in ("upload", "download"):
+        # API speed ÷ bare speed: the bare view's time ÷ the API's.
+        result[f"{way} ratio"] = (result[f"{way} bare"]["median_ms"]
+                                  / result[f"{way} api"]["median_ms"])
+    result["megabytes"] = FILE_MB
+    return result
+
+
 def pace_window() -> float:
     """The pacer's window (notifications.whatsapp.pacing.WINDOW): one send per WINDOW / cap seconds."""
     done = subprocess.run(
@@ -728,6 +775,9 @@ def main() -> int:
                 results["console"] = console_overhead(env)
                 results["scale_out"] = scale_out(env)
                 results["lists"] = list_scaling()
+                results["files"] = files(url)
+                print(f"  files: upload {results['files']['upload ratio']:.2f} x bare, download "
+                      f"{results['files']['download ratio']:.2f} x bare", flush=True)
                 print(f"  scale-out: {results['scale_out']['sustained']['per_second']:.0f} "
                       "messages/s sustained", flush=True)
                 # After the fan-out, which counts every message that reached a stand-in.
