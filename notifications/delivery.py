@@ -426,7 +426,7 @@ def _email_fallbacks(settled: list[tuple[Job, Next]]) -> list[int]:
         row = job.row
         gave_up = next_step == Next.NEVER or (next_step == Next.DONE and row.status == S.SKIPPED)
         # A reply answers a WhatsApp message: by email it would answer nothing.
-        if row.channel == Channel.WHATSAPP and gave_up and row.recipient.email \
+        if row.channel == Channel.WHATSAPP and gave_up and row.recipient and row.recipient.email \
                 and row.event != REPLY:
             created = intents.email_intent(row)
             if created is not None:

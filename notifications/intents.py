@@ -59,16 +59,17 @@ def told_as(ticket_event: TicketEvent) -> str:
     return ticket_event.event
 
 
-def reply(*, user: AbstractBaseUser, text: str, ticket: Ticket | None = None,
-          ticket_event: TicketEvent | None = None, choices=()) -> NotificationLog:
+def reply(*, user: AbstractBaseUser | None, text: str, ticket: Ticket | None = None,
+          ticket_event: TicketEvent | None = None, choices=(), to: str = "") -> NotificationLog:
     """The intent of an answer to what `user` just wrote to the business number: free text (their
     message opened the 24-hour window), logged like every notification. `ticket_event`: the
     comment it confirms, so that a reply quoting the answer lands as that comment did (an internal
     note stays one); its author is never among its notified, so the row is theirs alone.
-    `choices`: [payload, title] each, sent as reply buttons (a list beyond three)."""
+    `choices`: [payload, title] each, sent as reply buttons (a list beyond three). `to`: the
+    number, when no user has it (`user` None)."""
     return NotificationLog.objects.create(
         ticket=ticket, ticket_event=ticket_event, event=REPLY, recipient=user,
-        channel=Channel.WHATSAPP, to=user.profile.whatsapp_number, message=text,
+        channel=Channel.WHATSAPP, to=user.profile.whatsapp_number if user else to, message=text,
         message_type=MessageType.INTERACTIVE if choices else MessageType.TEXT,
         buttons=[list(choice) for choice in choices],
         callback_id=uuid.uuid4().hex, next_attempt_at=timezone.now())

@@ -77,8 +77,10 @@ class NotificationLog(models.Model):
         related_name="notification_logs",
         help_text="The history row that caused this notification.",
     )
+    # Nobody only for the one answer to a number no user has (notifications.whatsapp.strangers).
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_logs"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_logs",
+        null=True, blank=True,
     )
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WHATSAPP)
     # An email address may be 254 characters long; a number in E.164 at most 16.
@@ -168,7 +170,12 @@ class NotificationLog(models.Model):
     def __str__(self) -> str:
         # The admin's page titles and breadcrumbs: a person's name, not their id.
         return (f"{self.get_channel_display()} {self.get_event_display()} → "
-                f"{self.recipient.get_username()}: {self.status}")
+                f"{self.addressee}: {self.status}")
+
+    @property
+    def addressee(self) -> str:
+        """Who it is for, as people read it: the user's name, or the number no user has."""
+        return self.recipient.get_username() if self.recipient_id else self.to
 
 
 class DeliveryAttempt(models.Model):

@@ -256,7 +256,7 @@ WHERE n.id = v.id AND n.claim = v.owner AND n.status IN ('{S.SENDING}', '{S.UNKN
 
 def _log_line(row: NotificationLog, result: SendResult, next_step: Next) -> None:
     ticket = f", ticket #{row.ticket_id}" if row.ticket_id else ""
-    who, where = row.recipient.get_username(), f"({row.event}{ticket})"
+    who, where = row.addressee, f"({row.event}{ticket})"
     if result.status == S.SENT and row.channel == Channel.WHATSAPP:
         logger.info("📱 WhatsApp sent to %s: %s", who, result.message_id)
     elif result.status in (S.SENT, S.SKIPPED):

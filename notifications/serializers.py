@@ -14,7 +14,8 @@ class DeliveryAttemptSerializer(serializers.ModelSerializer):
 
 
 class NotificationLogSerializer(serializers.ModelSerializer):
-    recipient = UserSummarySerializer()
+    recipient = UserSummarySerializer(
+        allow_null=True, help_text="null for the answer to a number no user has (see `to`).")
     attempts = DeliveryAttemptSerializer(many=True, help_text="Every try, oldest first.")
     retry_of = serializers.SerializerMethodField(
         help_text="Always null: retries and resends are now `attempts` of the same notification.")

@@ -42,11 +42,13 @@ def schedule_ticket_notifications(ticket_event: TicketEvent) -> None:
         transaction.on_commit(_after_commit(rows), robust=True)
 
 
-def schedule_reply(*, user, text: str, ticket=None, ticket_event=None, choices=()) -> NotificationLog:
-    """Answer what `user` wrote on WhatsApp: the reply is written in the caller's transaction and
-    sent once it commits, like a ticket's notifications. `choices`: its buttons."""
+def schedule_reply(*, user, text: str, ticket=None, ticket_event=None, choices=(),
+                   to: str = "") -> NotificationLog:
+    """Answer what `user` wrote on WhatsApp (or, with `user` None, the number `to`): the reply is
+    written in the caller's transaction and sent once it commits, like a ticket's notifications.
+    `choices`: its buttons."""
     row = intents.reply(user=user, text=text, ticket=ticket, ticket_event=ticket_event,
-                        choices=choices)
+                        choices=choices, to=to)
     transaction.on_commit(_after_commit([row]), robust=True)
     return row
 

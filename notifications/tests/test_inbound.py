@@ -124,15 +124,6 @@ def test_a_quote_of_a_ticket_the_sender_may_not_comment_on_is_refused(client, ca
     assert replies(cast.other_client) == [f"You may not comment on ticket #{theirs.pk}."]
 
 
-def test_an_unknown_sender_gets_nothing_stored_and_no_reply(client, cast, ticket_in):
-    ticket_in(TicketStatus.OPENED)
-    item = text(cast.client, "Hi")
-    item["from"] = "19998887777"
-    send(client, item)
-    assert ReceivedMessage.objects.count() == 0
-    assert not NotificationLog.objects.filter(event=REPLY).exists()
-
-
 def test_a_redelivered_message_is_acted_on_once(client, cast, ticket_in):
     ticket = ticket_in(TicketStatus.OPENED)
     item = text(cast.client, "Once only")

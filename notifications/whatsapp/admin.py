@@ -2,7 +2,7 @@
 from django.contrib import admin
 
 from notifications.admin import ReadOnlyAdminMixin
-from notifications.whatsapp.models import Conversation, MediaDownload
+from notifications.whatsapp.models import Conversation, MediaDownload, UnknownNumber
 
 
 @admin.register(MediaDownload)
@@ -27,3 +27,12 @@ class ConversationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("user__username", "title", "project_name")
     list_select_related = ("user", "ticket")
     date_hierarchy = "started_at"
+
+
+@admin.register(UnknownNumber)
+class UnknownNumberAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Numbers no active user has that wrote in: how often, and when each was last told how to be
+    registered (at most once a day). Add the number to the right user to let it in."""
+
+    list_display = ("number", "messages", "first_seen_at", "last_seen_at", "told_at")
+    search_fields = ("number",)

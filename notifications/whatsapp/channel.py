@@ -164,7 +164,9 @@ class WhatsAppChannel:
 
     def refresh(self, row: NotificationLog, now: datetime) -> dict:
         """The user's current number (it may have been fixed), and a template where free text
-        cannot arrive (131047, or outside the 24-hour window)."""
+        cannot arrive (131047, or outside the 24-hour window). A number no user has stays."""
+        if row.recipient is None:
+            return {}
         profile = row.recipient.profile
         changes = {"to": profile.whatsapp_number}
         to_template = row.message_type in FREE_TEXT and bool(row.template_name) and (

@@ -18,7 +18,8 @@ number, and the sentence it answers with.
 
 Each message is acted on once: its wamid is unique in ReceivedMessage, and Meta redelivers
 webhooks. The answer is a ledger row like any notification (notifications.services.schedule_reply).
-Unknown senders get nothing stored and no reply.
+Unknown senders get nothing of theirs stored, and once a day a message saying how to be
+registered (notifications.whatsapp.strangers).
 """
 import re
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from accounts.selectors import number_unproved
 from accounts.services import LOCK, number_prove
 from Incident.errors import ApplicationError
 from notifications import services
-from notifications.whatsapp import buttons, filing, media, webhook
+from notifications.whatsapp import buttons, filing, media, strangers, webhook
 from notifications.whatsapp.answers import Answer
 from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
@@ -84,11 +85,15 @@ def handle(messages: list[InboundMessage]) -> int:
     """Act on every message a known, active user wrote; returns how many were new."""
     written = [m for m in messages if not m.system and m.wamid and m.kind]
     profiles = webhook.senders(written) if written else []
-    acted = 0
+    acted, strange = 0, []
     for message in written:
         profile = webhook.sender_of(profiles, message)
         if profile is not None and _handle_one(profile, message):
             acted += 1
+        elif profile is None and not webhook.anyones(profiles, message):
+            strange.append(message)
+    if strange:
+        strangers.tell(strange)
     return acted
 
 

@@ -100,3 +100,23 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} filing a ticket ({self.get_step_display().lower()})"
+
+
+class UnknownNumber(models.Model):
+    """A number no active user has that wrote to the business number: kept only so that it is told
+    how to be registered at most once a day (notifications.whatsapp.strangers). What it wrote is
+    not kept."""
+
+    number = models.CharField(max_length=32, unique=True, help_text="Its WhatsApp ID, digits.")
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    messages = models.PositiveIntegerField(default=0, help_text="How many it has sent.")
+    told_at = models.DateTimeField(null=True, blank=True, help_text="When it was last told.")
+
+    class Meta:
+        verbose_name = "unknown number that wrote"
+        verbose_name_plural = "unknown numbers that wrote"
+        ordering = ("-last_seen_at",)
+
+    def __str__(self) -> str:
+        return f"+{self.number}"

@@ -336,6 +336,14 @@ def sender_of(profiles: list[UserProfile], message: InboundMessage) -> UserProfi
     return None
 
 
+def anyones(profiles: list[UserProfile], message: InboundMessage) -> bool:
+    """Whether any of these profiles holds the number or ids `message` came from (two equally
+    is nobody's message, but not a stranger's)."""
+    return any((message.wa_id and message.wa_id in (p.whatsapp_number.lstrip("+"),
+                                                    p.whatsapp_wa_id))
+               or (message.user_id and p.whatsapp_user_id == message.user_id) for p in profiles)
+
+
 def _note(profile: UserProfile, message: InboundMessage) -> bool:
     before = [getattr(profile, name) for name in INBOUND_FIELDS]
     if message.user_id:
