@@ -260,20 +260,23 @@ class TicketViewSet(
     @action(detail=True, methods=["get", "post"], pagination_class=None, filter_backends=[],
             parser_classes=[MultiPartParser])
     def attachments(self, request, pk=None):
-        ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
         if request.method == "GET":
+            ticket = selectors.ticket_get(user=request.user, ticket_id=pk)
             files = attachments.attachments_of(user=request.user, ticket=ticket)
             zone = timezone.get_current_timezone()
             return Response([attachment_shown(f, zone) for f in files])
-        # Refused on its announced length, before the upload is read and spooled to disk.
+        # A ticket the caller may not see is a 404 before the upload is read; its announced length
+        # is refused before the upload is read and spooled to disk.
+        selectors.ticket_standing(user=request.user, ticket_id=pk)
         announced = int(request.META.get("CONTENT_LENGTH") or 0)
         if announced > settings.ATTACHMENT_MAX_BYTES + MULTIPART_OVERHEAD:
             attachments.check_size(announced - MULTIPART_OVERHEAD)
         serializer = AttachmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
+        # attachment_add checks who may see and attach (404, 403, 409) before storing anything.
         added = attachments.attachment_add(
-            ticket_id=ticket.pk, author=request.user, file=upload, name=upload.name,
+            ticket_id=pk, author=request.user, file=upload, name=upload.name,
             size=upload.size, comment_id=serializer.validated_data.get("comment"))
         return Response(attachment_shown(added), status=status.HTTP_201_CREATED)
 

@@ -290,6 +290,19 @@ def collection() -> dict:
                        "});"],
             ),
             request(
+                "Client rates the fix", "POST", "/api/tickets/{{ticketId}}/rating/",
+                token="client", body={"score": 3, "comment": "Fixed within the hour, thanks."},
+                description="Once a ticket is CLOSED its client may rate the fix: score 1 (😞), "
+                            "2 (😐) or 3 (😀), and a comment. Rating again replaces the score.",
+                tests=[expect_status(200),
+                       'pm.test("the rating is on the ticket", function () {\n'
+                       "    const rating = pm.response.json().satisfaction;\n"
+                       "    pm.expect(rating.score).to.eql(3);\n"
+                       '    pm.expect(rating.label).to.eql("😀");\n'
+                       '    pm.expect(rating.comment).to.eql("Fixed within the hour, thanks.");\n'
+                       "});"],
+            ),
+            request(
                 "Client files a second ticket", "POST", "/api/tickets/", token="client",
                 body={**ticket_body, "title": "Export button does nothing", "priority": "LOW"},
                 tests=[expect_status(201),

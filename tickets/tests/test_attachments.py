@@ -270,3 +270,41 @@ def test_an_attachment_renders_as_the_generic_path_would(api, cast, ticket_in):
     serializer = AttachmentSerializer()
     assert serializer.to_representation(stored) == dict(
         serializers.Serializer.to_representation(serializer, stored))
+
+
+def test_a_ticket_closed_while_its_file_is_stored_takes_no_file(api, cast, ticket_in, monkeypatch):
+    ticket = ticket_in(TicketStatus.FINISHED)
+    sniff = attachments.check_type
+
+    def closed_meanwhile(file):
+        services.ticket_transition(ticket_id=ticket.pk, actor=cast.admin, action="close")
+        return sniff(file)
+
+    storage, folder = Attachment.file.field.storage, f"attachments/{ticket.pk}"
+
+    def listed() -> set[str]:
+        return set(storage.listdir(folder)[1]) if storage.exists(folder) else set()
+
+    before = listed()
+    monkeypatch.setattr(attachments, "check_type", closed_meanwhile)
+    response = upload(api, cast.client, ticket)
+    assert response.status_code == 409, response.content
+    assert not Attachment.objects.exists()
+    assert listed() == before  # stored, then removed with the refused row
+    ticket.refresh_from_db()
+    assert ticket.attachment_count == 0
+
+
+def test_a_ticket_that_moved_on_but_still_takes_files_counts_it(api, cast, ticket_in, monkeypatch):
+    ticket = ticket_in(TicketStatus.IN_PROGRESS)
+    sniff = attachments.check_type
+
+    def finished_meanwhile(file):
+        services.ticket_transition(ticket_id=ticket.pk, actor=cast.developer, action="finish",
+                                   resolution="Done.")
+        return sniff(file)
+
+    monkeypatch.setattr(attachments, "check_type", finished_meanwhile)
+    assert upload(api, cast.client, ticket).status_code == 201
+    ticket.refresh_from_db()
+    assert (ticket.status, ticket.attachment_count) == (TicketStatus.FINISHED, 1)
