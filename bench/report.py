@@ -274,8 +274,8 @@ def _files_lines(f: dict | None) -> list[str]:
              " downloaded through its `download_url`, beside bare Django views that save the same"
              " upload into the same storage and serve it back with `FileResponse`, without the"
              " API's checks (bench/bare_urls.py); one gunicorn process on PostgreSQL, one request"
-             " at a time, the four taking turns. Speed ratio: the bare view's median time ÷ the"
-             " API's.", "",
+             " at a time, API and bare side by side in each round (the first one alternating)."
+             " Speed ratio: each round's bare time ÷ API time, the median round's.", "",
              "| request | API median | API p95 | bare median | bare p95 | API ÷ bare speed | target |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for way in ("upload", "download"):

@@ -264,6 +264,6 @@ SATISFACTION_SPAN = timedelta(days=365)
 
 def satisfaction(now: datetime) -> list[tuple[str, str, list[SatisfactionRow]]]:
     """The clients' ratings of the last 12 months per developer, project and month."""
-    return [(group, label, satisfaction_by(group, since=now - SATISFACTION_SPAN))
-            for group, label in (("developer", "Developer"), ("project", "Project"),
-                                 ("month", "Month"))]
+    found = satisfaction_by(since=now - SATISFACTION_SPAN)
+    return [(group, label, found[group]) for group, label in (
+        ("developer", "Developer"), ("project", "Project"), ("month", "Month"))]

@@ -140,15 +140,23 @@ SATISFACTION_GROUPS = {"developer": "assigned_developer__username", "project": "
                        "month": "month"}
 
 
-def satisfaction_by(group: str, *, since: datetime) -> list[SatisfactionRow]:
-    """The clients' ratings since `since` per developer, project or month (newest month first;
-    otherwise the most rated first). One grouped query over the rated tickets."""
-    field = SATISFACTION_GROUPS[group]
+def satisfaction_by(*, since: datetime) -> dict[str, list[SatisfactionRow]]:
+    """The clients' ratings since `since`, per developer, project and month (newest month first;
+    otherwise the most rated first): one grouped query over the rated tickets (an index holds
+    only those), added up here per grouping."""
     scores = {f"n{score}": Count("pk", filter=Q(satisfaction=score)) for score in Satisfaction}
     rows = (Ticket.objects.filter(rated_at__gte=since).annotate(month=TruncMonth("rated_at"))
-            .values(field).annotate(**scores).order_by())
-    found = [SatisfactionRow(row[field].date() if group == "month" else (row[field] or "(none)"),
-                             *(row[f"n{score}"] for score in Satisfaction)) for row in rows]
-    if group == "month":
-        return sorted(found, key=lambda row: row.key, reverse=True)
-    return sorted(found, key=lambda row: (-row.rated, str(row.key)))
+            .values(*SATISFACTION_GROUPS.values()).annotate(**scores).order_by())
+    tallies: dict[str, dict] = {group: {} for group in SATISFACTION_GROUPS}
+    for row in rows:
+        counts = [row[f"n{score}"] for score in Satisfaction]
+        for group, field in SATISFACTION_GROUPS.items():
+            key = row[field].date() if group == "month" else (row[field] or "(none)")
+            kept = tallies[group].setdefault(key, [0] * len(counts))
+            tallies[group][key] = [a + b for a, b in zip(kept, counts)]
+    found = {group: [SatisfactionRow(key, *counts) for key, counts in kept.items()]
+             for group, kept in tallies.items()}
+    found["month"].sort(key=lambda row: row.key, reverse=True)
+    for group in ("developer", "project"):
+        found[group].sort(key=lambda row: (-row.rated, str(row.key)))
+    return found
