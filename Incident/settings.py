@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally: no CDN
     "accounts",
     "tickets",
+    "tickets.sla",  # business calendars: working time for deadlines
     "notifications",
     "notifications.whatsapp",  # the WhatsApp channel: Cloud API, webhook, commands
     "notifications.email",  # the email channel
