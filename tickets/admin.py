@@ -10,6 +10,7 @@ from Incident.errors import ApplicationError
 from tickets import attachments, services
 from tickets.admin_actions import TICKET_ACTIONS
 from tickets.models import Attachment, Ticket, TicketEvent
+from tickets.sla.admin import ClockInline
 
 
 class TicketEventInline(admin.TabularInline):
@@ -56,7 +57,7 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
-    inlines = (TicketEventInline, AttachmentInline)  # notifications.admin adds its log
+    inlines = (TicketEventInline, ClockInline, AttachmentInline)  # notifications.admin adds its log
     actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",

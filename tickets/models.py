@@ -57,6 +57,8 @@ class TicketEventType(models.TextChoices):
     TICKET_REOPENED = "TICKET_REOPENED", "Ticket reopened"
     COMMENT_ADDED = "COMMENT_ADDED", "Comment added"
     TICKET_RATED = "TICKET_RATED", "Fix rated by the client"
+    # Staff only (internal): a service-level clock started, paused, met or breached.
+    SLA_CHANGED = "SLA_CHANGED", "Service level clock changed"
 
 
 class Source(models.TextChoices):
@@ -120,8 +122,10 @@ class TicketEvent(models.Model):
     event = models.CharField(max_length=32, choices=TicketEventType.choices)
     from_status = models.CharField(max_length=16, choices=TicketStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=TicketStatus.choices)
+    # Nobody only for what time itself did: a service-level clock breached (tickets.sla.clocks).
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_events"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ticket_events",
+        null=True, blank=True,
     )
     note = models.TextField(blank=True, help_text="For a comment, its text.")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)

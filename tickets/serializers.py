@@ -43,7 +43,8 @@ class TicketInputSerializer(StrictModelSerializer):
 
 
 class TicketEventSerializer(serializers.ModelSerializer):
-    actor = UserSummarySerializer()
+    actor = UserSummarySerializer(allow_null=True, help_text="null for what time did (a "
+                                  "service-level clock breached).")
 
     class Meta:
         model = TicketEvent
@@ -236,14 +237,15 @@ EVENT_COLUMNS = ("id", "event", "from_status", "to_status", "note", "source", "i
 
 def event_columns_of(event: TicketEvent) -> dict:
     row = {name: getattr(event, name) for name in EVENT_COLUMNS[:-len(PERSON)]}
-    row.update({f"actor__{field}": getattr(event.actor, field) for field in PERSON})
+    row.update({f"actor__{field}": getattr(event.actor, field, None) for field in PERSON})
     return row
 
 
 def event_shown(row, zone=None) -> dict:
     return {"id": row["id"], "event": row["event"], "from_status": row["from_status"],
             "to_status": row["to_status"],
-            "actor": person(row["actor_id"], *(row[f"actor__{f}"] for f in PERSON)),
+            "actor": person(row["actor_id"], *(row[f"actor__{f}"] for f in PERSON))
+            if row["actor_id"] else None,
             "note": row["note"], "source": row["source"], "internal": row["internal"],
             "created_at": timestamp(row["created_at"], zone)}
 

@@ -36,6 +36,7 @@ from tickets.models import (
     TicketStatus,
 )
 from tickets.selectors import parties_of
+from tickets.sla import clocks
 
 EDITABLE_FIELDS = ("title", "description", "priority", "category", "project_name")
 
@@ -137,6 +138,8 @@ def ticket_update(*, ticket_id: int, actor: AbstractBaseUser, changes: dict) -> 
                 from_status=ticket.status,
                 note="Edited: " + ", ".join(changed),
             )
+            if "priority" in changed:
+                clocks.priority_changed(ticket, actor, timezone.now())
     return ticket
 
 

@@ -7,3 +7,9 @@ class SlaConfig(AppConfig):
     name = "tickets.sla"
     label = "sla"
     verbose_name = "Service levels"
+
+    def ready(self) -> None:
+        from tickets import events
+        from tickets.sla import clocks
+
+        events.subscribe(clocks.on_event)

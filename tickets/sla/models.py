@@ -5,6 +5,8 @@ from datetime import time
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from tickets.models import Category, Priority, Ticket
+
 
 MIDNIGHT = time(0)
 
@@ -73,3 +75,76 @@ class Holiday(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day:%Y-%m-%d} {self.name}".strip()
+
+
+class Policy(models.Model):
+    """Targets for the tickets it covers: the first enabled policy, by position, whose priority
+    (and project and category, when given) match a ticket sets its clocks."""
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0, help_text="Lower positions are tried first.")
+    enabled = models.BooleanField(default=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices, blank=True,
+                                help_text="Blank: any priority.")
+    project_name = models.CharField(max_length=200, blank=True,
+                                    help_text="Blank: any project (exact, any case, otherwise).")
+    category = models.CharField(max_length=16, choices=Category.choices, blank=True,
+                                help_text="Blank: any category.")
+    calendar = models.ForeignKey(Calendar, on_delete=models.PROTECT, null=True, blank=True,
+                                 help_text="Blank: round the clock (24/7).")
+    first_response_minutes = models.PositiveIntegerField(
+        help_text="Working minutes until the client sees staff act: open, reject or a public "
+        "comment.")
+    resolution_minutes = models.PositiveIntegerField(
+        help_text="Working minutes until the work is finished; FINISHED pauses it while the client "
+        "checks, and a reopen resumes the same clock.")
+
+    class Meta:
+        verbose_name_plural = "policies"
+        ordering = ("position", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Metric(models.TextChoices):
+    FIRST_RESPONSE = "FIRST_RESPONSE", "First response"
+    RESOLUTION = "RESOLUTION", "Resolution"
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "RUNNING", "Running"
+    PAUSED = "PAUSED", "Paused"
+    MET = "MET", "Met"
+    BREACHED = "BREACHED", "Breached"
+    STOPPED = "STOPPED", "Stopped (ticket rejected)"
+
+
+class Clock(models.Model):
+    """One ticket's deadline for one metric. Working time used so far is `spent_seconds` (before
+    the running stretch that began at `run_started_at`); `due_at` is when the target is reached if
+    it keeps running. A breach is a conditional update by the recovery pass, so it happens once."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clocks")
+    metric = models.CharField(max_length=16, choices=Metric.choices)
+    policy = models.ForeignKey(Policy, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="clocks")
+    target_seconds = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=ClockState.choices, default=ClockState.RUNNING)
+    started_at = models.DateTimeField()
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    spent_seconds = models.FloatField(default=0)
+    due_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True,
+                                  help_text="When the target was reached (late, if breached).")
+    breached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("ticket", "metric")
+        constraints = [models.UniqueConstraint(fields=["ticket", "metric"], name="one_clock_a_metric")]
+        indexes = [models.Index(fields=["due_at"], name="clock_due",
+                                condition=models.Q(state="RUNNING"))]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} of ticket #{self.ticket_id}: {self.get_state_display()}"

@@ -1,0 +1,212 @@
+"""Service-level clocks: set when a ticket is filed, moved by what happens to it, breached by time.
+
+- Filed: the first enabled policy (by position) that matches the ticket starts its two clocks.
+- First response is met when the client first sees staff act: open, reject, or a public comment
+  by someone other than the client.
+- Resolution pauses at FINISHED (the client is checking), resumes on a reopen (the same clock, its
+  working time so far kept), is met when the ticket is closed, and stops when it is rejected.
+- A priority change re-reads the policy: a running clock's deadline is its new target from the
+  working time already spent.
+- Breached: the recovery pass (`breach_due`) turns each running clock past its `due_at` into
+  BREACHED with one conditional update, so two passes never both breach it.
+
+Each change is a staff-only SLA_CHANGED line on the ticket's history. Everything here runs inside
+the ticket change's own transaction (tickets.events), or in the pass's.
+"""
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tickets.models import Ticket, TicketEvent, TicketEventType
+from tickets.sla import calendars
+from tickets.sla.models import Clock, ClockState, Metric, Policy
+
+logger = logging.getLogger(__name__)
+E = TicketEventType
+PASS = 500  # clocks one recovery pass breaches at most
+LATE = timedelta(seconds=60)  # a breach found this long after its due time is logged
+
+
+def policy_for(ticket: Ticket) -> Policy | None:
+    """The first enabled policy, by position, that covers the ticket."""
+    for policy in Policy.objects.filter(enabled=True).select_related("calendar"):
+        if policy.priority and policy.priority != ticket.priority:
+            continue
+        if policy.project_name and policy.project_name.lower() != ticket.project_name.lower():
+            continue
+        if policy.category and policy.category != ticket.category:
+            continue
+        return policy
+    return None
+
+
+def on_event(event: TicketEvent) -> None:
+    """Move the ticket's clocks for one of its events (subscribed to tickets.events)."""
+    ticket, now = event.ticket, event.created_at
+    if event.event == E.TICKET_CREATED:
+        _start(ticket, now, event)
+        return
+    clocks = {clock.metric: clock for clock in Clock.objects.select_for_update(of=("self",))
+              .filter(ticket_id=ticket.pk).select_related("policy__calendar")}
+    if not clocks:
+        return
+    changes = []
+    first, resolution = clocks.get(Metric.FIRST_RESPONSE), clocks.get(Metric.RESOLUTION)
+    if first is not None and _responds(event, ticket):
+        changes.append(_meet(first, now))
+    if resolution is not None:
+        if event.event == E.WORK_FINISHED:
+            changes.append(_pause(resolution, now))
+        elif event.event == E.TICKET_REOPENED:
+            changes.append(_resume(resolution, now))
+        elif event.event == E.TICKET_CLOSED:
+            changes.append(_meet(resolution, resolution.paused_at or now))
+        elif event.event == E.TICKET_REJECTED:
+            changes.append(_stop(resolution, now))
+    _record(ticket, event.actor, [change for change in changes if change])
+
+
+def priority_changed(ticket: Ticket, actor, now: datetime) -> None:
+    """Re-read the policy after the ticket's priority changed; deadlines follow the new targets,
+    from the working time already spent (paused time stays paused)."""
+    policy = policy_for(ticket)
+    if policy is None:
+        return
+    changes = []
+    for clock in Clock.objects.select_for_update().filter(
+            ticket_id=ticket.pk, state__in=(ClockState.RUNNING, ClockState.PAUSED)):
+        clock.policy, clock.target_seconds = policy, _target(policy, clock.metric)
+        if clock.state == ClockState.RUNNING:
+            clock.due_at = calendars.add(_hours(clock), clock.run_started_at,
+                                         clock.target_seconds - clock.spent_seconds)
+        clock.save(update_fields=["policy", "target_seconds", "due_at"])
+        changes.append(f"{clock.get_metric_display()}: target {_minutes(clock)} ({policy.name})"
+                       + _due(clock))
+    _record(ticket, actor, changes)
+
+
+def breach_due(now: datetime | None = None) -> int:
+    """Breach every running clock past its deadline, each exactly once; returns how many."""
+    now = now or timezone.now()
+    due = list(Clock.objects.filter(state=ClockState.RUNNING, due_at__lte=now)
+               .order_by("due_at", "pk").values_list("pk", "due_at")[:PASS])
+    breached = 0
+    for pk, due_at in due:
+        with transaction.atomic():
+            if not Clock.objects.filter(pk=pk, state=ClockState.RUNNING, due_at=due_at).update(
+                    state=ClockState.BREACHED, breached_at=F("due_at")):
+                continue  # met, paused or breached meanwhile, by another process
+            clock = Clock.objects.select_related("ticket").get(pk=pk)
+            _record(clock.ticket, None, [f"{clock.get_metric_display()}: breached (target "
+                                         f"{_minutes(clock)}, due {_local(due_at)})"])
+            breached += 1
+        if now - due_at > LATE:
+            logger.warning("SLA clock %s breached %.0f s after its deadline: the recovery pass "
+                           "runs late", pk, (now - due_at).total_seconds())
+    return breached
+
+
+# --- Moves ----------------------------------------------------------------------------------------
+
+
+def _start(ticket: Ticket, now: datetime, event: TicketEvent) -> None:
+    policy = policy_for(ticket)
+    if policy is None:
+        return
+    hours = calendars.Hours.of(policy.calendar) if policy.calendar else None
+    changes = []
+    for metric in Metric:
+        target = _target(policy, metric)
+        clock = Clock.objects.create(
+            ticket=ticket, metric=metric, policy=policy, target_seconds=target, started_at=now,
+            run_started_at=now, due_at=calendars.add(hours, now, target))
+        changes.append(f"{clock.get_metric_display()}: running, target {_minutes(clock)} "
+                       f"({policy.name})" + _due(clock))
+    _record(ticket, event.actor, changes)
+
+
+def _responds(event: TicketEvent, ticket: Ticket) -> bool:
+    if event.event in (E.TICKET_OPENED, E.TICKET_REJECTED):
+        return True
+    return (event.event == E.COMMENT_ADDED and not event.internal
+            and event.actor_id != ticket.client_id)
+
+
+def _meet(clock: Clock, at: datetime) -> str:
+    if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
+        clock.state, clock.met_at, clock.due_at = ClockState.MET, at, None
+        clock.save(update_fields=["state", "met_at", "due_at"])
+        return f"{clock.get_metric_display()}: met"
+    if clock.state == ClockState.BREACHED and clock.met_at is None:
+        clock.met_at = at
+        clock.save(update_fields=["met_at"])
+        return f"{clock.get_metric_display()}: reached after its breach"
+    return ""
+
+
+def _pause(clock: Clock, now: datetime) -> str:
+    if clock.state not in (ClockState.RUNNING, ClockState.BREACHED) or clock.paused_at:
+        return ""
+    clock.spent_seconds += calendars.between(_hours(clock), clock.run_started_at, now)
+    clock.paused_at, clock.run_started_at = now, None
+    if clock.state == ClockState.RUNNING:
+        clock.state, clock.due_at = ClockState.PAUSED, None
+    clock.save(update_fields=["spent_seconds", "paused_at", "run_started_at", "state", "due_at"])
+    return f"{clock.get_metric_display()}: paused while the client checks the fix"
+
+
+def _resume(clock: Clock, now: datetime) -> str:
+    if not clock.paused_at:
+        return ""
+    clock.paused_at, clock.run_started_at = None, now
+    if clock.state == ClockState.PAUSED:
+        clock.state = ClockState.RUNNING
+        clock.due_at = calendars.add(_hours(clock), now,
+                                     max(clock.target_seconds - clock.spent_seconds, 0))
+    clock.save(update_fields=["paused_at", "run_started_at", "state", "due_at"])
+    return f"{clock.get_metric_display()}: running again after the reopen" + _due(clock)
+
+
+def _stop(clock: Clock, now: datetime) -> str:
+    if clock.state not in (ClockState.RUNNING, ClockState.PAUSED):
+        return ""
+    clock.state, clock.due_at, clock.paused_at = ClockState.STOPPED, None, now
+    clock.save(update_fields=["state", "due_at", "paused_at"])
+    return f"{clock.get_metric_display()}: stopped (the ticket was rejected)"
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+
+def _target(policy: Policy, metric: str) -> int:
+    minutes = (policy.first_response_minutes if metric == Metric.FIRST_RESPONSE
+               else policy.resolution_minutes)
+    return minutes * 60
+
+
+def _hours(clock: Clock) -> calendars.Hours | None:
+    calendar = clock.policy.calendar if clock.policy else None
+    return calendars.Hours.of(calendar) if calendar else None
+
+
+def _minutes(clock: Clock) -> str:
+    return f"{clock.target_seconds // 60} working minutes"
+
+
+def _local(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
+def _due(clock: Clock) -> str:
+    return f", due {_local(clock.due_at)}" if clock.due_at else ""
+
+
+def _record(ticket: Ticket, actor, changes: list[str]) -> None:
+    """The changes as one staff-only line on the ticket's history (never notified)."""
+    if changes:
+        TicketEvent.objects.create(ticket=ticket, event=E.SLA_CHANGED, from_status=ticket.status,
+                                   to_status=ticket.status, actor=actor, internal=True,
+                                   note="SLA: " + "; ".join(changes))
