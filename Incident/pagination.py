@@ -83,6 +83,10 @@ class TicketCursorPagination(pagination.CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         asked = request.query_params.get("ordering", "-created_at").split(",")[0].strip()
+        if asked.lstrip("-") == "sla_due":
+            # Tickets without a deadline have no position in that order to resume a page from.
+            raise InvalidInput("ordering", "Cursor mode orders by created_at, updated_at or "
+                               "priority; ordering by sla_due pages by number (leave out cursor).")
         field = self.COLUMNS.get(asked.lstrip("-"), "created_at")
         descending = asked.startswith("-") or asked.lstrip("-") not in self.COLUMNS
         return (f"-{field}", "-id") if descending else (field, "id")

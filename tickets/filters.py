@@ -1,27 +1,53 @@
 """List filters, search and ordering for GET /api/tickets/."""
 import django_filters
 from django.db import connection
-from django.db.models import Case, IntegerField, TextField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import SearchFilter, search_smart_split
 
 from Incident.errors import InvalidInput
 from Incident.filters import IdFilter, explained_choice_filter
 from tickets.models import Category, Priority, Ticket, TicketStatus
+from tickets.sla.models import Clock, ClockState
 
-ORDERING_PARAMS = ("created_at", "updated_at", "priority")
+ORDERING_PARAMS = ("created_at", "updated_at", "priority", "sla_due")
+SLA_STATES = (("at_risk", "A running clock has used 75 % of its target"),
+              ("breached", "A clock breached its deadline"))
+
+
+def sla_filter(queryset, name, value):
+    """`?sla=at_risk|breached`, read at the time of the request (never part of a precompiled
+    list: tickets.views)."""
+    if value == "breached":
+        clocks = Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.BREACHED)
+    else:
+        clocks = Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.RUNNING,
+                                      warn_at__lte=timezone.now())
+    return queryset.filter(Exists(clocks))
+
+
+def nearest_deadline() -> Subquery:
+    """A ticket's nearest running deadline (`?ordering=sla_due`; none sorts last)."""
+    return Subquery(Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.RUNNING)
+                    .order_by("due_at").values("due_at")[:1])
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Orders as asked, then by id, so equal keys cannot shuffle rows between pages."""
 
     def filter(self, qs, value):
+        if value and any(v.lstrip("-") == "sla_due" for v in value):
+            qs = qs.annotate(sla_due=nearest_deadline())
         qs = super().filter(qs, value)
         if value:
-            qs = qs.order_by(*qs.query.order_by, "-id")
+            # Tickets without a running clock come last either way.
+            qs = qs.order_by(*(F("sla_due").desc(nulls_last=True) if key == "-sla_due" else
+                               F("sla_due").asc(nulls_last=True) if key == "sla_due" else key
+                               for key in qs.query.order_by), "-id")
         return qs
 
 
@@ -93,9 +119,14 @@ class TicketFilter(django_filters.FilterSet):
     project_name = django_filters.CharFilter(field_name="project_name", lookup_expr="iexact")
     client = IdFilter("client_id")
     assigned_developer = IdFilter("assigned_developer_id")
+    sla = django_filters.ChoiceFilter(
+        choices=SLA_STATES, method=sla_filter,
+        error_messages={"invalid_choice": "%(value)s is not one of the allowed values: at_risk, "
+                        "breached."})
     # `priority` sorts by severity (priority_rank: tickets_list(by_priority=True)), not by spelling.
     ordering = StableOrderingFilter(
-        fields=(("created_at", "created_at"), ("updated_at", "updated_at"), ("priority_rank", "priority")),
+        fields=(("created_at", "created_at"), ("updated_at", "updated_at"),
+                ("priority_rank", "priority"), ("sla_due", "sla_due")),
         error_messages={
             "invalid_choice": "%(value)s is not a valid ordering. Allowed: "
             + ", ".join(f"{p}, -{p}" for p in ORDERING_PARAMS)

@@ -2,6 +2,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from accounts.models import Role
 from accounts.selectors import role_of
 from accounts.serializers import UserSummarySerializer, person, user_summary
 from Incident.serializers import ExplainedChoiceField, StrictModelSerializer, StrictSerializer
@@ -10,6 +11,7 @@ from tickets.attachments import counted
 from tickets.transitions import Action
 from tickets.models import Attachment, Satisfaction, Ticket, TicketEvent, TicketStatus
 from tickets.selectors import allowed_actions_for, may_comment
+from tickets.sla import clocks
 
 ACTION_PATHS = ", ".join(f"POST /api/tickets/{{id}}/{action}/" for action in transitions.ACTIONS)
 DESCRIPTION_MAX_LENGTH = 10_000
@@ -169,6 +171,13 @@ def shown(row, *, viewer_id: int, role: str | None, zone=None) -> dict:
     }
 
 
+def sla_of(ticket_ids: list[int], *, role: str | None, zone=None) -> dict[int, list[dict]]:
+    """The tickets' service-level clocks for staff (one query); none for clients."""
+    if role not in (Role.ADMIN, Role.DEVELOPER) or not ticket_ids:
+        return {pk: [] for pk in ticket_ids}
+    return clocks.shown(ticket_ids, now=timezone.now(), stamp=lambda at: timestamp(at, zone))
+
+
 def rating(row, zone=None) -> dict | None:
     score = row["satisfaction"]
     if score is None:
@@ -220,12 +229,18 @@ class AttachmentInputSerializer(StrictSerializer):
 class TicketDetailSerializer(TicketOutputSerializer):
     events = TicketEventSerializer(many=True)
     attachments = AttachmentSerializer(many=True)
+    sla = serializers.SerializerMethodField(
+        help_text="Staff only (clients get []): the service-level clocks, each {metric, state, "
+        "policy, target_minutes, due_at, seconds_left, at_risk, met_at, breached_at}.")
 
     class Meta(TicketOutputSerializer.Meta):
-        fields = (*TicketOutputSerializer.Meta.fields, "events", "attachments")
+        fields = (*TicketOutputSerializer.Meta.fields, "events", "attachments", "sla")
+
+    def get_sla(self, ticket: Ticket) -> list[dict]:
+        return sla_of([ticket.pk], role=role_of(self.context["request"].user))[ticket.pk]
 
     def to_representation(self, ticket: Ticket) -> dict:
-        return {**super().to_representation(ticket),
+        return {**super().to_representation(ticket), "sla": self.get_sla(ticket),
                 "events": [event_shown(event_columns_of(event)) for event in ticket.events.all()],
                 "attachments": [attachment_shown(a) for a in ticket.attachments.all()]}
 

@@ -28,6 +28,7 @@ from tickets.serializers import (
     AttachmentInputSerializer,
     AttachmentSerializer,
     RatingSerializer,
+    sla_of,
     attachment_shown,
     CommentInputSerializer,
     CommentSerializer,
@@ -137,7 +138,9 @@ class TicketViewSet(
 
     def list(self, request, *args, **kwargs):
         role, params = role_of(request.user), request.query_params
-        if "cursor" in params:  # each cursor is a position written into the SQL
+        # A cursor is a position written into the SQL, and `sla` compares with the time now:
+        # neither can be part of a precompiled list.
+        if "cursor" in params or "sla" in params:
             rows = self._listed(role, request.user.pk)
         else:  # the same list, compiled once per role and what the request filters by
             shape = (role, tuple((name, tuple(values)) for name, values in sorted(params.lists())
@@ -325,6 +328,7 @@ class TicketViewSet(
         row, events = selectors.ticket_values(user=user, ticket_id=ticket_id, columns=COLUMNS,
                                               event_columns=EVENT_COLUMNS)
         shown_row = shown(row, viewer_id=user.pk, role=role_of(user), zone=zone)
+        shown_row["sla"] = sla_of([row["id"]], role=role_of(user), zone=zone)[row["id"]]
         # Read only when there are some: most tickets have none, and a create reads this page.
         files = attachments.attachments_of(user=user, ticket=Ticket(pk=row["id"])) if (
             shown_row["attachment_count"]) else []

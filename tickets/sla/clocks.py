@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from tickets.models import Ticket, TicketEvent, TicketEventType
 from tickets.sla import calendars
-from tickets.sla.models import Clock, ClockState, Metric, Policy
+from tickets.sla.models import AT_RISK, Clock, ClockState, Metric, Policy
 
 logger = logging.getLogger(__name__)
 E = TicketEventType
@@ -80,9 +80,8 @@ def priority_changed(ticket: Ticket, actor, now: datetime) -> None:
             ticket_id=ticket.pk, state__in=(ClockState.RUNNING, ClockState.PAUSED)):
         clock.policy, clock.target_seconds = policy, _target(policy, clock.metric)
         if clock.state == ClockState.RUNNING:
-            clock.due_at = calendars.add(_hours(clock), clock.run_started_at,
-                                         clock.target_seconds - clock.spent_seconds)
-        clock.save(update_fields=["policy", "target_seconds", "due_at"])
+            _schedule(clock, _hours(clock), clock.run_started_at)
+        clock.save(update_fields=["policy", "target_seconds", "due_at", "warn_at"])
         changes.append(f"{clock.get_metric_display()}: target {_minutes(clock)} ({policy.name})"
                        + _due(clock))
     _record(ticket, actor, changes)
@@ -97,7 +96,7 @@ def breach_due(now: datetime | None = None) -> int:
     for pk, due_at in due:
         with transaction.atomic():
             if not Clock.objects.filter(pk=pk, state=ClockState.RUNNING, due_at=due_at).update(
-                    state=ClockState.BREACHED, breached_at=F("due_at")):
+                    state=ClockState.BREACHED, breached_at=F("due_at"), warn_at=None):
                 continue  # met, paused or breached meanwhile, by another process
             clock = Clock.objects.select_related("ticket").get(pk=pk)
             _record(clock.ticket, None, [f"{clock.get_metric_display()}: breached (target "
@@ -120,9 +119,10 @@ def _start(ticket: Ticket, now: datetime, event: TicketEvent) -> None:
     changes = []
     for metric in Metric:
         target = _target(policy, metric)
-        clock = Clock.objects.create(
-            ticket=ticket, metric=metric, policy=policy, target_seconds=target, started_at=now,
-            run_started_at=now, due_at=calendars.add(hours, now, target))
+        clock = Clock(ticket=ticket, metric=metric, policy=policy, target_seconds=target,
+                      started_at=now, run_started_at=now)
+        _schedule(clock, hours, now)
+        clock.save()
         changes.append(f"{clock.get_metric_display()}: running, target {_minutes(clock)} "
                        f"({policy.name})" + _due(clock))
     _record(ticket, event.actor, changes)
@@ -137,8 +137,8 @@ def _responds(event: TicketEvent, ticket: Ticket) -> bool:
 
 def _meet(clock: Clock, at: datetime) -> str:
     if clock.state in (ClockState.RUNNING, ClockState.PAUSED):
-        clock.state, clock.met_at, clock.due_at = ClockState.MET, at, None
-        clock.save(update_fields=["state", "met_at", "due_at"])
+        clock.state, clock.met_at, clock.due_at, clock.warn_at = ClockState.MET, at, None, None
+        clock.save(update_fields=["state", "met_at", "due_at", "warn_at"])
         return f"{clock.get_metric_display()}: met"
     if clock.state == ClockState.BREACHED and clock.met_at is None:
         clock.met_at = at
@@ -153,8 +153,9 @@ def _pause(clock: Clock, now: datetime) -> str:
     clock.spent_seconds += calendars.between(_hours(clock), clock.run_started_at, now)
     clock.paused_at, clock.run_started_at = now, None
     if clock.state == ClockState.RUNNING:
-        clock.state, clock.due_at = ClockState.PAUSED, None
-    clock.save(update_fields=["spent_seconds", "paused_at", "run_started_at", "state", "due_at"])
+        clock.state, clock.due_at, clock.warn_at = ClockState.PAUSED, None, None
+    clock.save(update_fields=["spent_seconds", "paused_at", "run_started_at", "state", "due_at",
+                              "warn_at"])
     return f"{clock.get_metric_display()}: paused while the client checks the fix"
 
 
@@ -164,21 +165,28 @@ def _resume(clock: Clock, now: datetime) -> str:
     clock.paused_at, clock.run_started_at = None, now
     if clock.state == ClockState.PAUSED:
         clock.state = ClockState.RUNNING
-        clock.due_at = calendars.add(_hours(clock), now,
-                                     max(clock.target_seconds - clock.spent_seconds, 0))
-    clock.save(update_fields=["paused_at", "run_started_at", "state", "due_at"])
+        _schedule(clock, _hours(clock), now)
+    clock.save(update_fields=["paused_at", "run_started_at", "state", "due_at", "warn_at"])
     return f"{clock.get_metric_display()}: running again after the reopen" + _due(clock)
 
 
 def _stop(clock: Clock, now: datetime) -> str:
     if clock.state not in (ClockState.RUNNING, ClockState.PAUSED):
         return ""
-    clock.state, clock.due_at, clock.paused_at = ClockState.STOPPED, None, now
-    clock.save(update_fields=["state", "due_at", "paused_at"])
+    clock.state, clock.due_at, clock.warn_at, clock.paused_at = ClockState.STOPPED, None, None, now
+    clock.save(update_fields=["state", "due_at", "warn_at", "paused_at"])
     return f"{clock.get_metric_display()}: stopped (the ticket was rejected)"
 
 
 # --- Helpers --------------------------------------------------------------------------------------
+
+
+def _schedule(clock: Clock, hours, since: datetime) -> None:
+    """The running clock's deadline and its at-risk moment, counted in working time from `since`
+    (when its running stretch began) with the time spent before it."""
+    left = clock.target_seconds - clock.spent_seconds
+    clock.due_at = calendars.add(hours, since, max(left, 0))
+    clock.warn_at = calendars.add(hours, since, max(left - clock.target_seconds * (1 - AT_RISK), 0))
 
 
 def _target(policy: Policy, metric: str) -> int:
@@ -210,3 +218,26 @@ def _record(ticket: Ticket, actor, changes: list[str]) -> None:
         TicketEvent.objects.create(ticket=ticket, event=E.SLA_CHANGED, from_status=ticket.status,
                                    to_status=ticket.status, actor=actor, internal=True,
                                    note="SLA: " + "; ".join(changes))
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def shown(ticket_ids: list[int], *, now: datetime, stamp) -> dict[int, list[dict]]:
+    """Each ticket's clocks as the API shows them (one query for a page of tickets); `stamp`
+    writes a time as the rest of the API does."""
+    found: dict[int, list[dict]] = {pk: [] for pk in ticket_ids}
+    for row in (Clock.objects.filter(ticket_id__in=ticket_ids).order_by("ticket_id", "metric")
+                .values("ticket_id", "metric", "state", "target_seconds", "due_at", "warn_at",
+                        "met_at", "breached_at", "policy__name")):
+        running = row["state"] == ClockState.RUNNING
+        found[row["ticket_id"]].append({
+            "metric": row["metric"], "state": row["state"], "policy": row["policy__name"],
+            "target_minutes": row["target_seconds"] // 60,
+            "due_at": stamp(row["due_at"] if running else None),
+            "seconds_left": round((row["due_at"] - now).total_seconds()) if running else None,
+            "at_risk": running and row["warn_at"] is not None and row["warn_at"] <= now,
+            "met_at": stamp(row["met_at"]), "breached_at": stamp(row["breached_at"]),
+        })
+    return found
+

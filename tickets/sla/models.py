@@ -120,6 +120,10 @@ class ClockState(models.TextChoices):
     STOPPED = "STOPPED", "Stopped (ticket rejected)"
 
 
+# The share of a target after which a running clock is "at risk" (GET /api/tickets/?sla=at_risk).
+AT_RISK = 0.75
+
+
 class Clock(models.Model):
     """One ticket's deadline for one metric. Working time used so far is `spent_seconds` (before
     the running stretch that began at `run_started_at`); `due_at` is when the target is reached if
@@ -135,6 +139,8 @@ class Clock(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     spent_seconds = models.FloatField(default=0)
     due_at = models.DateTimeField(null=True, blank=True)
+    # When a running clock is at risk: AT_RISK of its target used, in working time.
+    warn_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True,
                                   help_text="When the target was reached (late, if breached).")
