@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import path, reverse
+from django.db.models import F
+from django.utils import timezone
 from django.utils.html import format_html
 
 from Incident.errors import ApplicationError
 from tickets import attachments, services
 from tickets.admin_actions import TICKET_ACTIONS
 from tickets.models import Attachment, Ticket, TicketEvent
+from tickets.sla import clocks
 from tickets.sla.admin import ClockInline
 
 
@@ -51,7 +54,7 @@ class AttachmentInline(admin.TabularInline):
 class TicketAdmin(admin.ModelAdmin):
     list_display = (
         "id", "title", "status", "priority", "category", "project_name", "client",
-        "assigned_developer", "satisfaction", "created_at",
+        "assigned_developer", "sla", "satisfaction", "created_at",
     )
     list_filter = ("status", "priority", "category", "satisfaction", "created_at")
     search_fields = ("title", "description", "project_name", "client__username")
@@ -69,6 +72,24 @@ class TicketAdmin(admin.ModelAdmin):
         "status", "client", "assigned_developer", "resolution", "rejection_reason", "satisfaction",
         "satisfaction_comment", "rated_at", "created_at", "updated_at",
     )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(**clocks.standing())
+
+    @admin.display(description="SLA", ordering=F("sla_due").asc(nulls_last=True))
+    def sla(self, ticket: Ticket) -> str:
+        """Red once a clock breached; amber while the nearest is at risk; green while on time."""
+        now = timezone.now()
+        due = getattr(ticket, "sla_due", None)
+        if getattr(ticket, "sla_breached", False):
+            return format_html('<span style="color:#c62828;font-weight:bold">● {}</span>',
+                               "breached")
+        if due is None:
+            return "—"
+        when = timezone.localtime(due).strftime("%d %b %H:%M")
+        if ticket.sla_warn is not None and ticket.sla_warn <= now:
+            return format_html('<span style="color:#e65100">● at risk, due {}</span>', when)
+        return format_html('<span style="color:#2e7d32">● due {}</span>', when)
 
     def get_urls(self):
         download = path("<int:ticket_id>/attachments/<int:attachment_id>/",

@@ -1,7 +1,7 @@
 """List filters, search and ordering for GET /api/tickets/."""
 import django_filters
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Subquery, TextField, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import StrIndex
 from django.db.models.lookups import GreaterThan
@@ -12,6 +12,7 @@ from rest_framework.filters import SearchFilter, search_smart_split
 from Incident.errors import InvalidInput
 from Incident.filters import IdFilter, explained_choice_filter
 from tickets.models import Category, Priority, Ticket, TicketStatus
+from tickets.sla import clocks
 from tickets.sla.models import Clock, ClockState
 
 ORDERING_PARAMS = ("created_at", "updated_at", "priority", "sla_due")
@@ -30,18 +31,13 @@ def sla_filter(queryset, name, value):
     return queryset.filter(Exists(clocks))
 
 
-def nearest_deadline() -> Subquery:
-    """A ticket's nearest running deadline (`?ordering=sla_due`; none sorts last)."""
-    return Subquery(Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.RUNNING)
-                    .order_by("due_at").values("due_at")[:1])
-
 
 class StableOrderingFilter(django_filters.OrderingFilter):
     """Orders as asked, then by id, so equal keys cannot shuffle rows between pages."""
 
     def filter(self, qs, value):
         if value and any(v.lstrip("-") == "sla_due" for v in value):
-            qs = qs.annotate(sla_due=nearest_deadline())
+            qs = qs.annotate(sla_due=clocks.nearest_deadline())
         qs = super().filter(qs, value)
         if value:
             # Tickets without a running clock come last either way.

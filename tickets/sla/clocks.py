@@ -17,7 +17,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from tickets.models import Ticket, TicketEvent, TicketEventType
@@ -221,6 +221,22 @@ def _record(ticket: Ticket, actor, changes: list[str]) -> None:
 
 
 # --- Reading ---------------------------------------------------------------------------------------
+
+
+def nearest_deadline() -> Subquery:
+    """A ticket's nearest running deadline, for a ticket query (none: null)."""
+    return Subquery(Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.RUNNING)
+                    .order_by("due_at").values("due_at")[:1])
+
+
+def standing() -> dict:
+    """Annotations for a ticket query: its nearest deadline, the moment that one is at risk,
+    and whether any clock breached (the admin list's column)."""
+    running = Clock.objects.filter(ticket=OuterRef("pk"), state=ClockState.RUNNING)
+    return {"sla_due": nearest_deadline(),
+            "sla_warn": Subquery(running.order_by("warn_at").values("warn_at")[:1]),
+            "sla_breached": Exists(Clock.objects.filter(ticket=OuterRef("pk"),
+                                                        state=ClockState.BREACHED))}
 
 
 def shown(ticket_ids: list[int], *, now: datetime, stamp) -> dict[int, list[dict]]:

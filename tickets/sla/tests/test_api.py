@@ -76,3 +76,19 @@ def test_cursor_mode_says_the_deadline_order_pages_by_number(api, cast, ticket_i
     answer = api(cast.admin).get("/api/tickets/?ordering=sla_due&cursor=")
     assert answer.status_code == 400
     assert "pages by number" in answer.json()["ordering"][0]
+
+
+def test_the_admin_list_shows_each_tickets_sla_in_colour(staff, ticket_in):
+    calm, risky, late = (ticket_in(TicketStatus.OPENED, title=f"SLA {n}") for n in range(3))
+    unclocked = ticket_in(TicketStatus.REJECTED, title="SLA none")
+    now = timezone.now()
+    Clock.objects.filter(ticket=risky, metric=Metric.RESOLUTION).update(
+        warn_at=now - timedelta(minutes=1), due_at=now + timedelta(hours=1))
+    Clock.objects.filter(ticket=calm, metric=Metric.RESOLUTION).update(
+        due_at=now + timedelta(hours=5))
+    Clock.objects.filter(ticket=late, metric=Metric.RESOLUTION).update(state=ClockState.BREACHED)
+    page = staff.get("/admin/tickets/ticket/?o=9").content.decode()  # sorted by the SLA column
+    assert page.count("● breached") == 1 and page.count("● at risk, due") == 1
+    assert page.count('color:#2e7d32">● due') == 1
+    assert page.index("SLA 1") < page.index("SLA 0") < page.index("SLA none")
+    assert unclocked.pk and calm.pk
