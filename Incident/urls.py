@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),
+    path("api/", include("tickets.sla.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("notifications.whatsapp.urls")),
     path("simulator/", include("notifications.whatsapp.simulator")),

@@ -1,0 +1,157 @@
+"""/api/sla/calendars/ and /api/sla/policies/: the admin's set-up, scriptable (admins only, the
+admin's own rules)."""
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+
+from accounts.permissions import IsAdminRole
+from Incident.errors import Conflict
+from Incident.schema import errors
+from Incident.serializers import StrictModelSerializer
+from tickets.sla.models import Calendar, Holiday, Policy, WorkingInterval
+
+
+class IntervalSerializer(StrictModelSerializer):
+    class Meta:
+        model = WorkingInterval
+        fields = ("weekday", "start", "end")
+
+    def validate(self, data):
+        try:
+            WorkingInterval(**data).clean()  # the admin's rule, word for word
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return data
+
+
+class HolidaySerializer(StrictModelSerializer):
+    class Meta:
+        model = Holiday
+        fields = ("day", "name")
+
+
+class CalendarSerializer(StrictModelSerializer):
+    """A calendar with its intervals and holidays; sending either replaces the whole list."""
+
+    intervals = IntervalSerializer(many=True, required=False,
+                                   help_text="Working intervals, local to time_zone; weekday 0 is "
+                                   "Monday; an end of 00:00 is midnight.")
+    holidays = HolidaySerializer(many=True, required=False)
+
+    class Meta:
+        model = Calendar
+        fields = ("id", "name", "time_zone", "intervals", "holidays")
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Every 400 of the API is {field: [sentences]}: a list's problems are written out
+            # with the item they are about ("item 2, end: ...").
+            raise serializers.ValidationError(
+                {field: _sentences(problems) for field, problems in exc.detail.items()}) from exc
+
+    def validate_holidays(self, holidays):
+        days = [holiday["day"] for holiday in holidays]
+        if len(days) != len(set(days)):
+            raise serializers.ValidationError("Each day may be listed once.")
+        return holidays
+
+    @transaction.atomic
+    def create(self, data):
+        intervals, holidays = data.pop("intervals", []), data.pop("holidays", [])
+        calendar = Calendar.objects.create(**data)
+        self._replace(calendar, intervals, holidays)
+        return calendar
+
+    @transaction.atomic
+    def update(self, calendar, data):
+        intervals, holidays = data.pop("intervals", None), data.pop("holidays", None)
+        calendar = super().update(calendar, data)
+        self._replace(calendar, intervals, holidays)
+        return calendar
+
+    @staticmethod
+    def _replace(calendar, intervals, holidays) -> None:
+        if intervals is not None:
+            calendar.intervals.all().delete()
+            WorkingInterval.objects.bulk_create(WorkingInterval(calendar=calendar, **interval)
+                                                for interval in intervals)
+        if holidays is not None:
+            calendar.holidays.all().delete()
+            Holiday.objects.bulk_create(Holiday(calendar=calendar, **holiday)
+                                        for holiday in holidays)
+
+
+def _sentences(problems, where: str = "") -> list[str]:
+    if isinstance(problems, dict):  # a field's problems, or a list's by position ({1: ...})
+        return [sentence for key, inner in problems.items()
+                for sentence in _sentences(inner, f"{where}item {int(key) + 1}, "
+                                           if str(key).isdigit() else f"{where}{key}: ")]
+    if isinstance(problems, list) and problems and not all(isinstance(p, str) for p in problems):
+        return [sentence for index, inner in enumerate(problems) if inner
+                for sentence in _sentences(inner, f"{where}item {index + 1}, ")]
+    if isinstance(problems, list):
+        return [f"{where}{problem}" for problem in problems]
+    return [f"{where}{problems}"]
+
+
+class PolicySerializer(StrictModelSerializer):
+    class Meta:
+        model = Policy
+        fields = ("id", "name", "position", "enabled", "priority", "project_name", "category",
+                  "calendar", "first_response_minutes", "resolution_minutes")
+
+
+class InUse(Conflict):
+    code = "in_use"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Business calendars (admins)", responses={
+        200: CalendarSerializer(many=True), **errors(401, 403, 404)}),
+    create=extend_schema(summary="Add a calendar", responses={
+        201: CalendarSerializer, **errors(400, 401, 403)}),
+    retrieve=extend_schema(summary="A calendar", responses={
+        200: CalendarSerializer, **errors(401, 403, 404)}),
+    update=extend_schema(summary="Replace a calendar", responses={
+        200: CalendarSerializer, **errors(400, 401, 403, 404)}),
+    partial_update=extend_schema(summary="Change a calendar", responses={
+        200: CalendarSerializer, **errors(400, 401, 403, 404)}),
+    destroy=extend_schema(summary="Delete a calendar no policy uses", responses={
+        204: None, **errors(401, 403, 404, 409)}),
+)
+class CalendarViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAdminRole]
+    serializer_class = CalendarSerializer
+    queryset = Calendar.objects.prefetch_related("intervals", "holidays").order_by("name")
+
+    def perform_destroy(self, calendar) -> None:
+        try:
+            calendar.delete()
+        except ProtectedError as exc:
+            names = ", ".join(sorted(policy.name for policy in exc.protected_objects))
+            raise InUse(f"Policies use this calendar ({names}): give them another calendar, or "
+                        "none, first.") from exc
+
+
+@extend_schema_view(
+    list=extend_schema(summary="SLA policies, in the order they are tried (admins)", responses={
+        200: PolicySerializer(many=True), **errors(401, 403, 404)}),
+    create=extend_schema(summary="Add a policy", responses={
+        201: PolicySerializer, **errors(400, 401, 403)}),
+    retrieve=extend_schema(summary="A policy", responses={
+        200: PolicySerializer, **errors(401, 403, 404)}),
+    update=extend_schema(summary="Replace a policy", responses={
+        200: PolicySerializer, **errors(400, 401, 403, 404)}),
+    partial_update=extend_schema(summary="Change a policy", responses={
+        200: PolicySerializer, **errors(400, 401, 403, 404)}),
+    destroy=extend_schema(summary="Delete a policy (its clocks keep running)", responses={
+        204: None, **errors(401, 403, 404)}),
+)
+class PolicyViewSet(viewsets.ModelViewSet):
+    permission_classes = [IsAdminRole]
+    serializer_class = PolicySerializer
+    queryset = Policy.objects.order_by("position", "id")
