@@ -317,15 +317,21 @@ def senders(messages: list[InboundMessage]) -> list[UserProfile]:
         | Q(whatsapp_user_id__in=user_ids), user__is_active=True))
 
 
+def _matchers(message: InboundMessage) -> tuple:
+    """How a profile can be the sender of `message`, strongest first: it holds the number, it
+    learnt the WhatsApp ID, it learnt the business-scoped id."""
+    number = f"+{message.wa_id}" if message.wa_id else None
+    return (lambda p: number is not None and p.whatsapp_number == number,
+            lambda p: bool(message.wa_id) and p.whatsapp_wa_id == message.wa_id,
+            lambda p: bool(message.user_id) and p.whatsapp_user_id == message.user_id)
+
+
 def sender_of(profiles: list[UserProfile], message: InboundMessage) -> UserProfile | None:
     """Who wrote `message`: the profile holding the number it came from, else the one that learnt
     its WhatsApp ID, else the one that learnt its business-scoped id. Ids are learnt from a
     profile's current number and forgotten when it changes, so the one who holds a number now
     always wins over an id learnt before; two profiles matching equally is nobody (logged)."""
-    number = f"+{message.wa_id}" if message.wa_id else None
-    for matches in (lambda p: number is not None and p.whatsapp_number == number,
-                    lambda p: bool(message.wa_id) and p.whatsapp_wa_id == message.wa_id,
-                    lambda p: bool(message.user_id) and p.whatsapp_user_id == message.user_id):
+    for matches in _matchers(message):
         found = [p for p in profiles if matches(p)]
         if len(found) == 1:
             return found[0]
@@ -337,11 +343,9 @@ def sender_of(profiles: list[UserProfile], message: InboundMessage) -> UserProfi
 
 
 def anyones(profiles: list[UserProfile], message: InboundMessage) -> bool:
-    """Whether any of these profiles holds the number or ids `message` came from (two equally
-    is nobody's message, but not a stranger's)."""
-    return any((message.wa_id and message.wa_id in (p.whatsapp_number.lstrip("+"),
-                                                    p.whatsapp_wa_id))
-               or (message.user_id and p.whatsapp_user_id == message.user_id) for p in profiles)
+    """Whether any of these profiles could be the sender of `message` by sender_of's rules (two
+    matching equally is nobody's message, but not a stranger's)."""
+    return any(matches(p) for matches in _matchers(message) for p in profiles)
 
 
 def _note(profile: UserProfile, message: InboundMessage) -> bool:
