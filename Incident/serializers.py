@@ -1,4 +1,5 @@
 """Serializer habits shared by every API: refuse fields that would be ignored, explain choices."""
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -45,3 +46,35 @@ class StrictModelSerializer(StrictSerializerMixin, serializers.ModelSerializer):
 
 class StrictSerializer(StrictSerializerMixin, serializers.Serializer):
     pass
+
+
+class NestedListsMixin:
+    """Every 400 of the API is {field: [sentences]}: a nested list's problems are written out
+    with the item they are about ("item 2, end: ...")."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(
+                {field: _sentences(problems) for field, problems in exc.detail.items()}) from exc
+
+
+def _sentences(problems, where: str = "") -> list[str]:
+    if isinstance(problems, dict):  # a field's problems, or a list's by position ({1: ...})
+        return [sentence for key, inner in problems.items()
+                for sentence in _sentences(inner, f"{where}item {int(key) + 1}, "
+                                           if str(key).isdigit() else f"{where}{key}: ")]
+    if isinstance(problems, list) and problems and not all(isinstance(p, str) for p in problems):
+        return [sentence for index, inner in enumerate(problems) if inner
+                for sentence in _sentences(inner, f"{where}item {index + 1}, ")]
+    if isinstance(problems, list):
+        return [f"{where}{problem}" for problem in problems]
+    return [f"{where}{problems}"]
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+                      "example": "09:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in a zone named elsewhere (a calendar's, a rotation's): no offset, so
+    not OpenAPI's `time` format, which demands one."""

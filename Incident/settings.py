@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "accounts",
     "tickets",
     "tickets.sla",  # business calendars: working time for deadlines
+    "tickets.escalation",  # on-call rotations, escalation chains and pages
     "notifications",
     "notifications.whatsapp",  # the WhatsApp channel: Cloud API, webhook, commands
     "notifications.email",  # the email channel
@@ -346,9 +347,14 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5,
                                    "max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds between timer passes with workers (deadlines, escalation steps); inline, the recovery
+# pass (every minute) is the timer pass.
+TIMER_TICK_SECONDS = config("TIMER_TICK_SECONDS", default=5.0, cast=float)
 CELERY_BEAT_SCHEDULE = {
     # The recovery pass of deliver_pending_notifications, every minute, on whichever worker.
     "recover-notifications": {"task": "notifications.tasks.recover_notifications", "schedule": 60.0},
+    # Deadlines and escalation steps: a page goes out at most this long after its moment.
+    "tick-timers": {"task": "notifications.tasks.tick_timers", "schedule": TIMER_TICK_SECONDS},
 }
 
 # --- Logging --------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("tickets.urls")),
     path("api/", include("tickets.sla.urls")),
+    path("api/", include("tickets.escalation.urls")),
     path("api/", include("notifications.urls")),
     path("api/", include("notifications.whatsapp.urls")),
     path("simulator/", include("notifications.whatsapp.simulator")),

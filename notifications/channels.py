@@ -27,6 +27,7 @@ class Draft:
     base: dict
     # The text for this person's party, shortened to fit a length when one is given.
     text: Callable[..., str]
+    page: int | None = None  # the page a PAGED person answers with the message's buttons
 
 
 class Sender(Protocol):

@@ -24,7 +24,8 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     recipient and channel, each shaped by its channel (notifications.channels)."""
     ticket = ticket_event.ticket
     event = told_as(ticket_event)
-    recipients = recipients_for(ticket=ticket, event=event, actor_id=ticket_event.actor_id)
+    recipients = recipients_for(ticket=ticket, event=event, actor_id=ticket_event.actor_id,
+                                ticket_event_id=ticket_event.pk)
     facts = ticket_facts(ticket, ticket_event)
     now = timezone.now()
     wanted = [channels.get(name) for name in sorted(channel_names(), key=_ORDER.index)]
@@ -41,7 +42,7 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
     for recipient in recipients:
         user, party = recipient.user, recipient.party
         draft = Draft(event=event, party=party, ticket_id=ticket.pk, recipient=user, facts=facts,
-                        now=now, text=text_for(party),
+                        now=now, text=text_for(party), page=recipient.page,
                         base=dict(ticket=ticket, ticket_event=ticket_event, event=event,
                                   recipient=user, next_attempt_at=now))
         rows += [channel.compose(draft) for channel in wanted]
@@ -99,7 +100,8 @@ def email_intent(whatsapp_row: NotificationLog) -> NotificationLog | None:
 def _party_of(row: NotificationLog):
     """Which text a fallback repeats: the recipient's party to the event, as when it was sent
     (the event's first party when they no longer are one, e.g. deactivated since)."""
-    found = recipients_for(ticket=row.ticket, event=row.event, actor_id=None)
+    found = recipients_for(ticket=row.ticket, event=row.event, actor_id=None,
+                           ticket_event_id=row.ticket_event_id)
     return next((r.party for r in found if r.user.pk == row.recipient_id), parties(row.event)[0])
 
 
@@ -109,10 +111,14 @@ def channel_names() -> set[str]:
     return names & set(Channel.values)
 
 
+# Events whose own words (the note) and author the texts quote.
+WORDED = (E.COMMENT_ADDED, E.TICKET_REOPENED, E.TICKET_PAGED, E.TICKET_ACKNOWLEDGED)
+
+
 def ticket_facts(ticket: Ticket, event: TicketEvent | None = None) -> TicketFacts:
     """What the texts may say: the ticket's fields, and the words of the event (a comment, why
     it was reopened) when there is one."""
-    words = event is not None and event.event in (E.COMMENT_ADDED, E.TICKET_REOPENED)
+    words = event is not None and event.event in WORDED
     return TicketFacts(
         title=ticket.title,
         project=ticket.project_name,
@@ -125,7 +131,7 @@ def ticket_facts(ticket: Ticket, event: TicketEvent | None = None) -> TicketFact
         resolution=ticket.resolution,
         rejection_reason=ticket.rejection_reason,
         comment=event.note if words else "",
-        author_name=display_name(event.actor) if words else "",
+        author_name=display_name(event.actor) if words and event.actor else "",
     )
 
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tickets.escalation.models import Answer
 from tickets.models import Satisfaction
 from tickets.models import TicketEventType as E
 from tickets.transitions import Action, Party
@@ -149,7 +150,8 @@ class Notice:
     party: Party
     text: Callable[[TicketFacts], str]
     template: TemplateSpec
-    buttons: tuple[Action | Satisfaction, ...] = ()  # actions, or the ratings of the fix
+    # Actions, the ratings of the fix, or a page's answers.
+    buttons: tuple[Action | Satisfaction | Answer, ...] = ()
     # WHATSAPP_TEMPLATES names this template "EVENT:PARTY" (it is this party's own), not "EVENT".
     own_template: bool = False
 
@@ -195,6 +197,14 @@ REOPENED = _template(
 COMMENTED = _template(
     "comment_added", "recipient_name ticket_id title author_name comment",
     "💬 Hello {{1}}, new comment on ticket #{{2}} \"{{3}}\" from {{4}}: {{5}}")
+# A page: a utility template, since the person paged is rarely inside the 24-hour window.
+PAGED = _template(
+    "ticket_page", "ticket_id title priority comment",
+    "🚨 Ticket #{{1}} \"{{2}}\" (priority {{3}}) needs someone now. {{4}}. Tap Acknowledge to take "
+    "it.")
+ACKNOWLEDGED = _template(
+    "page_acknowledged", "ticket_id title author_name",
+    "✅ Ticket #{{1}} \"{{2}}\": {{3}} acknowledged the page and took it. You need not act.")
 NOTED = _template(
     "internal_note", "ticket_id title author_name comment",
     "🔐 Internal note, staff only: ticket #{{1}} \"{{2}}\", from {{3}}: {{4}}")
@@ -283,6 +293,16 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
             "💬 *New Comment*", (TICKET, PROJECT, AUTHOR), "Reply to this message to answer.",
             ADMIN_FOOTER, blocks=(COMMENT,)), COMMENTED),
     ),
+    # Escalation (tickets.escalation): the people a step paged, never a client. Acknowledging
+    # tells everyone else that run paged who took it.
+    E.TICKET_PAGED: (Notice(P.PAGED, Text(
+        "🚨 *Page: a Ticket Needs Someone Now*", (TICKET, PROJECT, PRIORITY, STATUS, CLIENT),
+        "Tap *Acknowledge* to take it (the paging stops), *Snooze 30 min*, or *Escalate now* to "
+        "page the next step.", ADMIN_FOOTER, blocks=(("Why", "comment"),)), PAGED,
+        (Answer.ACKNOWLEDGE, Answer.SNOOZE, Answer.ESCALATE)),),
+    E.TICKET_ACKNOWLEDGED: (Notice(P.PAGED, Text(
+        "✅ *Page Acknowledged*", (TICKET, PROJECT, ("Taken by", "author_name")),
+        "The paging has stopped; you need not act.", ADMIN_FOOTER), ACKNOWLEDGED),),
     # Never the client: an internal note is for the ticket's staff.
     INTERNAL_NOTE: (
         Notice(P.ASSIGNED_DEVELOPER, Text(

@@ -6,7 +6,9 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from accounts.models import Role
 from notifications.messages import parties
+from tickets.escalation.models import Page
 from tickets.models import Ticket
+from tickets.models import TicketEventType as E
 from tickets.transitions import Party
 
 User = get_user_model()
@@ -21,12 +23,15 @@ RECIPIENT_FIELDS = ("username", "first_name", "last_name", "email", "is_active",
 class Recipient:
     user: AbstractBaseUser
     party: Party  # decides the text they read
+    page: int | None = None  # the page they answer with its buttons (Party.PAGED of a page)
 
 
-def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[Recipient]:
+def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None,
+                   ticket_event_id: int | None = None) -> list[Recipient]:
     """The people to tell about `event` (a ticket event, or INTERNAL_NOTE: staff only): never the
     actor who caused it, never an inactive user, and each person once (an admin who filed the
-    ticket hears as its client)."""
+    ticket hears as its client). Party.PAGED: those the page `ticket_event_id` paged, or for an
+    acknowledgement everyone paged in the runs it ended."""
     found: list[Recipient] = []
     for party in parties(event):
         if party == Party.OWNER:
@@ -37,6 +42,8 @@ def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[
             admins = (User.objects.filter(is_active=True, profile__role=Role.ADMIN)
                       .select_related("profile").only(*RECIPIENT_FIELDS).order_by("username"))
             found.extend(Recipient(admin, party) for admin in admins)
+        elif party == Party.PAGED and ticket_event_id is not None:
+            found.extend(_paged(event, ticket_event_id))
 
     seen: set[int] = set()
     chosen: list[Recipient] = []
@@ -47,3 +54,10 @@ def recipients_for(*, ticket: Ticket, event: str, actor_id: int | None) -> list[
         seen.add(user.pk)
         chosen.append(recipient)
     return chosen
+
+
+def _paged(event: str, ticket_event_id: int) -> list[Recipient]:
+    pages = (Page.objects.filter(ticket_event_id=ticket_event_id) if event == E.TICKET_PAGED
+             else Page.objects.filter(run__acknowledged_event_id=ticket_event_id))
+    pages = pages.select_related("user__profile").order_by("user__username", "pk")
+    return [Recipient(page.user, Party.PAGED, page.pk) for page in pages]

@@ -20,7 +20,7 @@ from Incident import counters
 from notifications import channels, delivery, intents
 from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
 from tickets.models import TicketEvent
-from tickets.sla import clocks
+from tickets.escalation import timers
 
 S = NotificationStatus
 # A SENDING row whose sender has been silent this long is taken as abandoned (the process died):
@@ -159,7 +159,7 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     # Every app's running counts (the insights page's, the ticket list's): this pass runs every
     # minute.
     counters.fold_every()
-    clocks.breach_due(now)  # service-level deadlines that passed since the last pass
+    timers.tick(now)  # deadlines, warnings and escalation steps that came due
     for channel in channels.every():
         channel.tidy(now)  # e.g. WhatsApp's reports that came before their message's answer
     if settings.NOTIFICATION_DELIVERY == "celery":

@@ -9,6 +9,7 @@ SENDING until the recovery pass marks it UNKNOWN.
 from celery import shared_task
 
 from notifications import delivery, services
+from tickets.escalation import timers
 
 
 @shared_task(name=delivery.DRAIN_TASK)
@@ -20,3 +21,10 @@ def deliver_notifications(ids: list[int]) -> None:
 def recover_notifications() -> None:
     """The recovery pass of deliver_pending_notifications; Celery beat runs it every minute."""
     services.recover()
+
+
+@shared_task(name="notifications.tasks.tick_timers")
+def tick_timers() -> None:
+    """Deadlines, warnings and escalation steps due now; Celery beat runs it every
+    TIMER_TICK_SECONDS. Pages it writes are sent by the workers once its steps commit."""
+    timers.tick()

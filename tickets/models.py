@@ -59,6 +59,10 @@ class TicketEventType(models.TextChoices):
     TICKET_RATED = "TICKET_RATED", "Fix rated by the client"
     # Staff only (internal): a service-level clock started, paused, met or breached.
     SLA_CHANGED = "SLA_CHANGED", "Service level clock changed"
+    # Staff only: escalation (tickets.escalation). A page goes to the people its step names.
+    TICKET_PAGED = "TICKET_PAGED", "Staff paged"
+    TICKET_ACKNOWLEDGED = "TICKET_ACKNOWLEDGED", "Page acknowledged"
+    ESCALATION_CHANGED = "ESCALATION_CHANGED", "Escalation started, snoozed or ended"
 
 
 class Source(models.TextChoices):

@@ -33,6 +33,7 @@ class Party(str, Enum):
     ADMIN = "ADMIN"
     OWNER = "OWNER"  # the client who filed it
     ASSIGNED_DEVELOPER = "ASSIGNED_DEVELOPER"
+    PAGED = "PAGED"  # staff an escalation step paged (tickets.escalation); never a client
 
 
 @dataclass(frozen=True)

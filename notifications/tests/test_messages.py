@@ -141,7 +141,8 @@ def test_the_manual_says_who_is_told_as_the_table_does():
     readme = (Path(__file__).resolve().parents[2] / "docs" / "whatsapp.md").read_text()
     rows = readme.split("| event | who is told |", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
     told = {line.split("|")[1].split()[0]: line.split("|")[2] for line in rows}
-    words = {Party.ADMIN: "ADMIN", Party.OWNER: "client", Party.ASSIGNED_DEVELOPER: "developer"}
+    words = {Party.ADMIN: "ADMIN", Party.OWNER: "client", Party.ASSIGNED_DEVELOPER: "developer",
+             Party.PAGED: "paged"}
     assert set(told) == set(NOTICES)
     for event, notices in NOTICES.items():
         said = told[event].split("never")[0]  # "never the client" names whom it skips

@@ -378,12 +378,13 @@ def test_celery_mode_with_redis_is_a_clean_configuration(settings):
     assert not {m.id for m in run_checks()} & {"notifications.E009", "notifications.W004"}
 
 
-def test_the_worker_app_knows_both_tasks_and_beat_runs_the_recovery_every_minute():
+def test_the_worker_app_knows_its_tasks_and_beat_runs_recovery_every_minute_and_timers_often():
     celery_app.loader.import_default_modules()
-    assert {"notifications.tasks.deliver_notifications",
-            "notifications.tasks.recover_notifications"} <= set(celery_app.tasks)
-    [entry] = celery_app.conf.beat_schedule.values()
-    assert entry == {"task": "notifications.tasks.recover_notifications", "schedule": 60.0}
+    assert {"notifications.tasks.deliver_notifications", "notifications.tasks.recover_notifications",
+            "notifications.tasks.tick_timers"} <= set(celery_app.tasks)
+    recovery, timers = celery_app.conf.beat_schedule.values()
+    assert recovery == {"task": "notifications.tasks.recover_notifications", "schedule": 60.0}
+    assert timers == {"task": "notifications.tasks.tick_timers", "schedule": 5.0}
     assert celery_app.conf.task_acks_late and celery_app.conf.task_reject_on_worker_lost
 
 

@@ -62,7 +62,7 @@ def test_lists_each_events_template_with_its_state_over_pages_and_fails_until_al
         next_page=LIST + "?after=x"))
     account.get(LIST + "?after=x", **listed(template("work_started", "PAUSED"),
                                             template("someone_elses")))
-    with pytest.raises(CommandError, match="11 of 12 templates the product needs are not approved"):
+    with pytest.raises(CommandError, match="13 of 14 templates the product needs are not approved"):
         run()
     out = capsys.readouterr().out
     assert "TICKET_CREATED" in out and "ticket_created (en_US): APPROVED" in out
@@ -78,12 +78,12 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
     have = [template(spec.name) for spec in templates.DEFAULT_TEMPLATES.values()][:5]
     account.get(LIST, **listed(*have))
     created = account.post(LIST, json={"id": "new", "status": "PENDING", "category": "UTILITY"})
-    with pytest.raises(CommandError, match="7 of 12"):
+    with pytest.raises(CommandError, match="9 of 14"):
         run("--create")
     bodies = [json.loads(call.request.body) for call in account.calls if call.request.method == "POST"]
-    assert created.call_count == 7 and {b["name"] for b in bodies} == {
+    assert created.call_count == 9 and {b["name"] for b in bodies} == {
         "work_finished", "ticket_closed_rating", "ticket_closed", "ticket_rejected",
-        "ticket_reopened", "comment_added", "internal_note"}
+        "ticket_reopened", "comment_added", "internal_note", "ticket_page", "page_acknowledged"}
     for sent in bodies:
         spec = next(s for s in templates.DEFAULT_TEMPLATES.values() if s.name == sent["name"])
         body, *rest = sent["components"]
@@ -91,7 +91,9 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
         assert body["text"] == spec.body and len(body["example"]["body_text"][0]) == len(spec.params)
         # Quick-reply buttons where the reader can act next: the client's finished work, and the
         # faces that rate the fix once it is closed.
-        offered = {"work_finished": ["Close", "Not fixed"], "ticket_closed_rating": ["😞", "😐", "😀"]}
+        # and a page's answers.
+        offered = {"work_finished": ["Close", "Not fixed"], "ticket_closed_rating": ["😞", "😐", "😀"],
+                   "ticket_page": ["Acknowledge", "Snooze 30 min", "Escalate now"]}
         expected = [{"type": "BUTTONS", "buttons": [{"type": "QUICK_REPLY", "text": title}
                                                     for title in offered.get(sent["name"], ())]}]
         assert rest == (expected if sent["name"] in offered else [])
@@ -103,7 +105,7 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
 def test_all_approved_exits_cleanly(account, capsys):
     account.get(LIST, **listed(*[template(s.name) for s in templates.DEFAULT_TEMPLATES.values()]))
     run()
-    assert "All 12 templates are approved." in capsys.readouterr().out
+    assert "All 14 templates are approved." in capsys.readouterr().out
 
 
 @pytest.mark.django_db

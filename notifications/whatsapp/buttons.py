@@ -2,7 +2,7 @@
 notifications.messages.NOTICES).
 
 A payload names a ticket, what the button does (a lifecycle action, or a rating of the fix) and
-the person the message went to, signed with SECRET_KEY: a tap is only acted on when the payload is
+the person the message went to (a page's buttons name the page: its run, step and person), signed with SECRET_KEY: a tap is only acted on when the payload is
 ours and comes from that person's number, so nobody can make one up, or replay one from another
 number or into another ticket's action.
 """
@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from notifications.messages import NOTICES, notice
+from tickets.escalation.models import Answer
 from tickets.models import Satisfaction
 from tickets.transitions import Action, Party
 
 TITLES = {Action.OPEN: "Open", Action.REJECT: "Reject", Action.START: "Start work",
           Action.CLOSE: "Close", Action.REOPEN: "Not fixed",
-          **{score: score.label for score in Satisfaction}}
+          **{score: score.label for score in Satisfaction},
+          Answer.ACKNOWLEDGE: "Acknowledge", Answer.SNOOZE: "Snooze 30 min",
+          Answer.ESCALATE: "Escalate now"}
 _SIGNATURE = 24  # hex characters of the HMAC kept: 96 bits
 RATE = "rate"  # a rating's verb: rate1, rate2, rate3
+PAGE = "page-"  # a page's answer's verb: page-acknowledge, page-snooze, page-escalate
 
 
 @dataclass(frozen=True)
@@ -30,19 +34,37 @@ class Tap:
     user_id: int
 
 
-def for_message(event: str, party: Party, *, ticket_id: int, user_id: int) -> list[list[str]]:
-    """The buttons of one notification, [payload, title] each (none for most)."""
+@dataclass(frozen=True)
+class PageTap:
+    answer: Answer
+    page_id: int
+    user_id: int
+
+
+def for_message(event: str, party: Party, *, ticket_id: int, user_id: int,
+                page: int | None = None) -> list[list[str]]:
+    """The buttons of one notification, [payload, title] each (none for most); a page's name
+    `page`."""
     offered = notice(event, party).buttons if event in NOTICES else ()
-    return [[payload(action, ticket_id, user_id), TITLES[action]] for action in offered]
+    if page is None:
+        offered = [action for action in offered if not isinstance(action, Answer)]
+    return [[payload(action, page if isinstance(action, Answer) else ticket_id, user_id),
+             TITLES[action]] for action in offered]
 
 
-def payload(action: Action | Satisfaction, ticket_id: int, user_id: int) -> str:
-    verb = f"{RATE}{int(action)}" if isinstance(action, Satisfaction) else action.value
-    body = f"{verb}:{ticket_id}:{user_id}"
+def payload(action: Action | Satisfaction | Answer, about: int, user_id: int) -> str:
+    """`about`: the ticket, or for a page's answer the page."""
+    if isinstance(action, Satisfaction):
+        verb = f"{RATE}{int(action)}"
+    elif isinstance(action, Answer):
+        verb = PAGE + action.value.lower()
+    else:
+        verb = action.value
+    body = f"{verb}:{about}:{user_id}"
     return f"{body}:{_sign(body)}"
 
 
-def read(raw: str) -> Tap | None:
+def read(raw: str) -> Tap | PageTap | None:
     """The tap a payload stands for, or None when it is not one we signed."""
     body, _, signature = str(raw).rpartition(":")
     parts = body.split(":")
@@ -50,6 +72,8 @@ def read(raw: str) -> Tap | None:
         return None
     verb, ticket_id, user_id = parts
     try:
+        if verb.startswith(PAGE):
+            return PageTap(Answer(verb.removeprefix(PAGE).upper()), int(ticket_id), int(user_id))
         action = (Satisfaction(int(verb.removeprefix(RATE))) if verb.startswith(RATE)
                   else Action(verb))
         return Tap(action, int(ticket_id), int(user_id))

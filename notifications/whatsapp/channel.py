@@ -136,7 +136,7 @@ class WhatsAppChannel:
     def compose(self, draft: Draft) -> NotificationLog:
         user, profile = draft.recipient, draft.recipient.profile
         offered = buttons.for_message(draft.event, draft.party, ticket_id=draft.ticket_id,
-                                      user_id=user.pk)
+                                      user_id=user.pk, page=draft.page)
         text = draft.text(BUTTONS_MAX_LENGTH if offered else MAX_LENGTH)
         template = templates.template_for(
             draft.event, draft.facts, ticket_id=draft.ticket_id,

@@ -6,7 +6,8 @@ number, and the sentence it answers with.
   (WHATSAPP_REQUIRE_PROOF), these three are all it can do.
 - NEW, STATUS, HELP, and while a ticket is being filed by chat, the answers to its questions
   (notifications.whatsapp.filing).
-- A tapped button: the ticket action it stands for, taken as that person (notifications.whatsapp.buttons).
+- A tapped button: the ticket action it stands for, taken as that person (notifications.whatsapp.buttons);
+  on a page, Acknowledge, Snooze 30 min or Escalate now (tickets.escalation.runs.answer).
 - Text while a question waits (the reason for a Reject they tapped, or what a client adds to the
   rating they tapped): its answer, when it quotes the question or quotes nothing. A message
   quoting another notification is never the answer.
@@ -41,6 +42,7 @@ from notifications.models import NotificationLog, Question, ReceivedMessage
 from notifications.whatsapp.webhook import InboundMessage
 from tickets import selectors
 from tickets import services as tickets
+from tickets.escalation import runs as escalation
 from tickets.models import Satisfaction, Source, Ticket
 from tickets.transitions import NO_COMMENTS, TRANSITIONS, Action
 
@@ -286,6 +288,8 @@ def _tap(profile: UserProfile, payload: str) -> Answer:
     if tap.user_id != profile.user_id:
         return Answer("That button was sent to someone else, so it does nothing from this number.")
     user = profile.user
+    if isinstance(tap, buttons.PageTap):
+        return Answer(escalation.answer(page_id=tap.page_id, actor=user, what=tap.answer))
     try:
         ticket = selectors.ticket_get(user=user, ticket_id=tap.ticket_id)
         if isinstance(tap.action, Satisfaction):

@@ -30,7 +30,7 @@ class PolicyAdmin(admin.ModelAdmin):
     policy by position that matches a ticket when it is filed sets its clocks."""
 
     list_display = ("position", "name", "enabled", "priority", "project_name", "category",
-                    "calendar", "first_response_minutes", "resolution_minutes")
+                    "calendar", "first_response_minutes", "resolution_minutes", "chain")
     list_display_links = ("name",)
     list_editable = ("position", "enabled")
     list_filter = ("enabled", "priority", "category")

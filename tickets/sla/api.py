@@ -9,11 +9,12 @@ from rest_framework import serializers, viewsets
 from accounts.permissions import IsAdminRole
 from Incident.errors import Conflict
 from Incident.schema import errors
-from Incident.serializers import StrictModelSerializer
+from Incident.serializers import LocalTimeField, NestedListsMixin, StrictModelSerializer
 from tickets.sla.models import Calendar, Holiday, Policy, WorkingInterval
 
 
 class IntervalSerializer(StrictModelSerializer):
+    start, end = LocalTimeField(), LocalTimeField(help_text="00:00 means midnight at the end of the day.")
     class Meta:
         model = WorkingInterval
         fields = ("weekday", "start", "end")
@@ -32,7 +33,7 @@ class HolidaySerializer(StrictModelSerializer):
         fields = ("day", "name")
 
 
-class CalendarSerializer(StrictModelSerializer):
+class CalendarSerializer(NestedListsMixin, StrictModelSerializer):
     """A calendar with its intervals and holidays; sending either replaces the whole list."""
 
     intervals = IntervalSerializer(many=True, required=False,
@@ -43,15 +44,6 @@ class CalendarSerializer(StrictModelSerializer):
     class Meta:
         model = Calendar
         fields = ("id", "name", "time_zone", "intervals", "holidays")
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            # Every 400 of the API is {field: [sentences]}: a list's problems are written out
-            # with the item they are about ("item 2, end: ...").
-            raise serializers.ValidationError(
-                {field: _sentences(problems) for field, problems in exc.detail.items()}) from exc
 
     def validate_holidays(self, holidays):
         days = [holiday["day"] for holiday in holidays]
@@ -85,24 +77,12 @@ class CalendarSerializer(StrictModelSerializer):
                                         for holiday in holidays)
 
 
-def _sentences(problems, where: str = "") -> list[str]:
-    if isinstance(problems, dict):  # a field's problems, or a list's by position ({1: ...})
-        return [sentence for key, inner in problems.items()
-                for sentence in _sentences(inner, f"{where}item {int(key) + 1}, "
-                                           if str(key).isdigit() else f"{where}{key}: ")]
-    if isinstance(problems, list) and problems and not all(isinstance(p, str) for p in problems):
-        return [sentence for index, inner in enumerate(problems) if inner
-                for sentence in _sentences(inner, f"{where}item {index + 1}, ")]
-    if isinstance(problems, list):
-        return [f"{where}{problem}" for problem in problems]
-    return [f"{where}{problems}"]
-
-
 class PolicySerializer(StrictModelSerializer):
     class Meta:
         model = Policy
         fields = ("id", "name", "position", "enabled", "priority", "project_name", "category",
-                  "calendar", "first_response_minutes", "resolution_minutes")
+                  "calendar", "first_response_minutes", "resolution_minutes", "chain",
+                  "warn_before_minutes")
 
 
 class InUse(Conflict):

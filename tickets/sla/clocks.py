@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
+from tickets import events
 from tickets.models import Ticket, TicketEvent, TicketEventType
 from tickets.sla import calendars
 from tickets.sla.models import AT_RISK, Clock, ClockState, Metric, Policy
@@ -28,6 +29,9 @@ logger = logging.getLogger(__name__)
 E = TicketEventType
 PASS = 500  # clocks one recovery pass breaches at most
 LATE = timedelta(seconds=60)  # a breach found this long after its due time is logged
+# Events that move no clock: the clocks' own lines, and escalation's.
+QUIET = (E.SLA_CHANGED, E.TICKET_PAGED, E.TICKET_ACKNOWLEDGED, E.ESCALATION_CHANGED,
+         E.TICKET_UPDATED, E.TICKET_RATED)
 
 
 def policy_for(ticket: Ticket) -> Policy | None:
@@ -46,6 +50,8 @@ def policy_for(ticket: Ticket) -> Policy | None:
 def on_event(event: TicketEvent) -> None:
     """Move the ticket's clocks for one of its events (subscribed to tickets.events)."""
     ticket, now = event.ticket, event.created_at
+    if event.event in QUIET:
+        return
     if event.event == E.TICKET_CREATED:
         _start(ticket, now, event)
         return
@@ -87,6 +93,26 @@ def priority_changed(ticket: Ticket, actor, now: datetime) -> None:
     _record(ticket, actor, changes)
 
 
+def warn_due(now: datetime) -> int:
+    """Give each running clock past its policy's `warn_before` its one warning (a conditional
+    update, so once); returns how many. The warning starts the policy's escalation chain."""
+    due = list(Clock.objects.filter(state=ClockState.RUNNING, warned_at__isnull=True,
+                                    warn_at__lte=now, due_at__gt=now,
+                                    policy__warn_before_minutes__isnull=False)
+               .order_by("warn_at", "pk").values_list("pk", "warn_at")[:PASS])
+    warned = 0
+    for pk, warn_at in due:
+        with transaction.atomic():
+            if not Clock.objects.filter(pk=pk, state=ClockState.RUNNING, warned_at__isnull=True,
+                                        warn_at=warn_at).update(warned_at=now):
+                continue
+            clock = Clock.objects.select_related("ticket").get(pk=pk)
+            _record(clock.ticket, None, [f"{clock.get_metric_display()}: at risk" + _due(clock)])
+            warned += 1
+        _late("warned", pk, now, warn_at)
+    return warned
+
+
 def breach_due(now: datetime | None = None) -> int:
     """Breach every running clock past its deadline, each exactly once; returns how many."""
     now = now or timezone.now()
@@ -102,10 +128,14 @@ def breach_due(now: datetime | None = None) -> int:
             _record(clock.ticket, None, [f"{clock.get_metric_display()}: breached (target "
                                          f"{_minutes(clock)}, due {_local(due_at)})"])
             breached += 1
-        if now - due_at > LATE:
-            logger.warning("SLA clock %s breached %.0f s after its deadline: the recovery pass "
-                           "runs late", pk, (now - due_at).total_seconds())
+        _late("breached", pk, now, due_at)
     return breached
+
+
+def _late(what: str, pk: int, now: datetime, due: datetime) -> None:
+    if now - due > LATE:
+        logger.warning("SLA clock %s %s %.0f s after its time: the timer pass runs late", pk, what,
+                       (now - due).total_seconds())
 
 
 # --- Moves ----------------------------------------------------------------------------------------
@@ -185,8 +215,10 @@ def _schedule(clock: Clock, hours, since: datetime) -> None:
     """The running clock's deadline and its at-risk moment, counted in working time from `since`
     (when its running stretch began) with the time spent before it."""
     left = clock.target_seconds - clock.spent_seconds
+    before = clock.policy.warn_before_minutes if clock.policy else None
+    warning = before * 60 if before is not None else clock.target_seconds * (1 - AT_RISK)
     clock.due_at = calendars.add(hours, since, max(left, 0))
-    clock.warn_at = calendars.add(hours, since, max(left - clock.target_seconds * (1 - AT_RISK), 0))
+    clock.warn_at = calendars.add(hours, since, max(left - warning, 0))
 
 
 def _target(policy: Policy, metric: str) -> int:
@@ -213,11 +245,12 @@ def _due(clock: Clock) -> str:
 
 
 def _record(ticket: Ticket, actor, changes: list[str]) -> None:
-    """The changes as one staff-only line on the ticket's history (never notified)."""
+    """The changes as one staff-only line on the ticket's history, emitted for escalation (it
+    notifies nobody by itself)."""
     if changes:
-        TicketEvent.objects.create(ticket=ticket, event=E.SLA_CHANGED, from_status=ticket.status,
-                                   to_status=ticket.status, actor=actor, internal=True,
-                                   note="SLA: " + "; ".join(changes))
+        events.emit(TicketEvent.objects.create(
+            ticket=ticket, event=E.SLA_CHANGED, from_status=ticket.status, to_status=ticket.status,
+            actor=actor, internal=True, note="SLA: " + "; ".join(changes)))
 
 
 # --- Reading ---------------------------------------------------------------------------------------

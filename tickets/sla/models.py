@@ -1,10 +1,10 @@
 """A business calendar: a time zone, working intervals per weekday (several a day), holidays."""
-import zoneinfo
 from datetime import time
 
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from Incident.zones import known_zone
 from tickets.models import Category, Priority, Ticket
 
 
@@ -21,18 +21,12 @@ class Weekday(models.IntegerChoices):
     SUNDAY = 6, "Sunday"
 
 
-def _known_zone(name: str) -> None:
-    if name not in zoneinfo.available_timezones():
-        raise ValidationError(f"\"{name}\" is not an IANA time zone; use a name such as "
-                              "Africa/Cairo, Europe/Berlin or America/New_York.")
-
-
 class Calendar(models.Model):
     """When a team works. Its intervals are local times in `time_zone`, so a deadline moves with
     daylight saving as the team's clocks do."""
 
     name = models.CharField(max_length=100, unique=True)
-    time_zone = models.CharField(max_length=64, default="UTC", validators=[_known_zone],
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[known_zone],
                                  help_text="An IANA name, e.g. Africa/Cairo.")
 
     class Meta:
@@ -98,6 +92,15 @@ class Policy(models.Model):
     resolution_minutes = models.PositiveIntegerField(
         help_text="Working minutes until the work is finished; FINISHED pauses it while the client "
         "checks, and a reopen resumes the same clock.")
+    chain = models.ForeignKey(
+        "escalation.Chain", on_delete=models.PROTECT, null=True, blank=True, related_name="policies",
+        help_text="Started once when a clock is about to breach (warn_before) and once when it "
+        "breaches; blank: nobody is paged.")
+    warn_before_minutes = models.PositiveIntegerField(
+        "warn before (minutes)", null=True, blank=True,
+        help_text="Working minutes before a deadline when it is at risk and the chain starts a "
+        "first time (the warning); blank: no warning, and at risk once 75 % of the target is "
+        "used.")
 
     class Meta:
         verbose_name_plural = "policies"
@@ -141,6 +144,8 @@ class Clock(models.Model):
     due_at = models.DateTimeField(null=True, blank=True)
     # When a running clock is at risk: AT_RISK of its target used, in working time.
     warn_at = models.DateTimeField(null=True, blank=True)
+    # When the warning was given (the timer pass, once: a conditional update).
+    warned_at = models.DateTimeField(null=True, blank=True)
     paused_at = models.DateTimeField(null=True, blank=True)
     met_at = models.DateTimeField(null=True, blank=True,
                                   help_text="When the target was reached (late, if breached).")
@@ -150,7 +155,9 @@ class Clock(models.Model):
         ordering = ("ticket", "metric")
         constraints = [models.UniqueConstraint(fields=["ticket", "metric"], name="one_clock_a_metric")]
         indexes = [models.Index(fields=["due_at"], name="clock_due",
-                                condition=models.Q(state="RUNNING"))]
+                                condition=models.Q(state="RUNNING")),
+                   models.Index(fields=["warn_at"], name="clock_warn",
+                                condition=models.Q(state="RUNNING", warned_at__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()} of ticket #{self.ticket_id}: {self.get_state_display()}"
