@@ -127,8 +127,8 @@ def acknowledge(*, ticket_id: int, actor: AbstractBaseUser, source: str = Source
     or (`page`) someone a run paged, tapping Acknowledge. Raises NotAcknowledgeable (403) or
     NothingToAcknowledge (409)."""
     with transaction.atomic():
-        ticket = Ticket.objects.select_for_update().select_related("assigned_developer").get(
-            pk=ticket_id)
+        ticket = (Ticket.objects.select_for_update(of=("self",))
+                  .select_related("assigned_developer").get(pk=ticket_id))
         allowed = (getattr(getattr(actor, "profile", None), "role", None) == Role.ADMIN
                    or ticket.assigned_developer_id == actor.pk
                    or (page is not None and page.user_id == actor.pk))
