@@ -37,7 +37,7 @@ class UserForm(UserChangeForm):
 LEARNT = ("whatsapp_number_origin", "whatsapp_number_set_by", "whatsapp_number_set_at",
           "whatsapp_verified_at", "whatsapp_opted_in_at", "whatsapp_opted_out_at",
           "whatsapp_notice", "whatsapp_wa_id", "whatsapp_user_id")
-PROFILE_FIELDS = ("role", "whatsapp_number", *LEARNT)
+PROFILE_FIELDS = ("role", "whatsapp_number", "time_zone", "quiet_start", "quiet_end", *LEARNT)
 
 
 class UserProfileInline(admin.StackedInline):

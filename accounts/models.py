@@ -1,10 +1,13 @@
 """Users' roles and WhatsApp numbers, kept on a profile beside Django's own User."""
 import secrets
+from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.phone import normalize_whatsapp_number
+from Incident.zones import known_zone
 
 
 class Role(models.TextChoices):
@@ -46,6 +49,15 @@ class UserProfile(models.Model):
         blank=True,
         help_text="International format with country code, e.g. +201234567890.",
     )
+    # Quiet hours: messages to them in these hours (local to time_zone) wait until they end,
+    # except pages of HIGH tickets (notifications.quiet).
+    time_zone = models.CharField(max_length=64, blank=True, validators=[known_zone],
+                                 help_text="An IANA name, e.g. Africa/Cairo; blank: the "
+                                 "server's TIME_ZONE.")
+    quiet_start = models.TimeField("quiet hours from", null=True, blank=True)
+    quiet_end = models.TimeField("quiet hours until", null=True, blank=True,
+                                 help_text="Both blank: no quiet hours. 22:00 to 07:00 spans "
+                                 "midnight.")
     whatsapp_last_inbound_at = models.DateTimeField(
         "last wrote to the business number",
         null=True,
@@ -90,6 +102,11 @@ class UserProfile(models.Model):
     class Meta:
         verbose_name = "user profile"
 
+    def clean(self) -> None:
+        problem = quiet_hours_problem(self.quiet_start, self.quiet_end)
+        if problem:
+            raise ValidationError({"quiet_end": problem})
+
     @classmethod
     def from_db(cls, db, field_names, values):
         profile = super().from_db(db, field_names, values)
@@ -125,3 +142,12 @@ NUMBER_STATE = {
 def new_code() -> str:
     """Six random digits: the code a person sends from their number to prove it theirs."""
     return f"{secrets.randbelow(10**6):06d}"
+
+
+def quiet_hours_problem(start: time | None, end: time | None) -> str:
+    """What is wrong with quiet hours from `start` to `end` (empty: nothing)."""
+    if (start is None) != (end is None):
+        return "Give both ends of the quiet hours, or neither."
+    if start is not None and start == end:
+        return "Quiet hours must not start and end at the same time."
+    return ""

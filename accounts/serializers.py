@@ -5,7 +5,9 @@ from rest_framework import serializers
 
 from accounts.phone import normalize_whatsapp_number
 from accounts.selectors import number_unproved
-from Incident.serializers import StrictSerializer
+from accounts.models import quiet_hours_problem
+from Incident.serializers import LocalTimeField, NestedListsMixin, StrictSerializer
+from Incident.zones import known_zone
 
 User = get_user_model()
 
@@ -74,15 +76,38 @@ class WhatsAppStateSerializer(serializers.Serializer):
         return f"https://wa.me/{number}?text={quote('VERIFY ' + profile.whatsapp_code)}"
 
 
+class QuietHoursSerializer(StrictSerializer):
+    start = LocalTimeField(help_text="Local to time_zone, e.g. 22:00.")
+    end = LocalTimeField(help_text="e.g. 07:00; before the start means the next morning.")
+
+    def validate(self, data):
+        # PATCH is partial all the way down, so a missing end is caught here.
+        problem = quiet_hours_problem(data.get("start"), data.get("end"))
+        if problem:
+            raise serializers.ValidationError({"end": [problem]})
+        return data
+
+
 class MeOutputSerializer(UserOutputSerializer):
     whatsapp = WhatsAppStateSerializer(source="profile")
+    time_zone = serializers.CharField(source="profile.time_zone",
+                                      help_text="Empty: the server's TIME_ZONE.")
+    quiet_hours = serializers.SerializerMethodField(
+        help_text="Messages to you in these hours wait until they end, except pages of HIGH "
+        "tickets; null: none.")
+
+    def get_quiet_hours(self, user) -> QuietHoursSerializer(allow_null=True):
+        profile = user.profile
+        if profile.quiet_start is None:
+            return None
+        return QuietHoursSerializer({"start": profile.quiet_start, "end": profile.quiet_end}).data
 
 
 class AdminUserOutputSerializer(UserOutputSerializer):
     is_active = serializers.BooleanField()
 
 
-class MeUpdateSerializer(StrictSerializer):
+class MeUpdateSerializer(NestedListsMixin, StrictSerializer):
     read_only_hints = {
         "role": "Your role cannot be changed here; an admin sets it in Django admin.",
         "username": "The username cannot be changed.",
@@ -93,6 +118,11 @@ class MeUpdateSerializer(StrictSerializer):
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     whatsapp_number = WhatsAppNumberField(required=False)
+    time_zone = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                      validators=[known_zone],
+                                      help_text="An IANA name; empty: the server's TIME_ZONE.")
+    quiet_hours = QuietHoursSerializer(required=False, allow_null=True,
+                                       help_text="{start, end}, or null for none.")
     # Declared read-only so they count as known fields and earn the hints above.
     id = serializers.IntegerField(read_only=True)
     username = serializers.CharField(read_only=True)

@@ -12,7 +12,7 @@ from accounts.selectors import contact_taken
 from Incident.errors import InvalidInput
 
 USER_FIELDS = ("email", "first_name", "last_name")
-PROFILE_FIELDS = ("whatsapp_number",)
+PROFILE_FIELDS = ("whatsapp_number", "time_zone", "quiet_start", "quiet_end")
 
 
 @transaction.atomic
@@ -27,6 +27,9 @@ def user_update_own_details(*, user: AbstractBaseUser, data: dict) -> AbstractBa
         user.save(update_fields=user_changes)
 
     profile = user.profile
+    if "quiet_hours" in data:
+        quiet = data.pop("quiet_hours") or {}
+        data = {**data, "quiet_start": quiet.get("start"), "quiet_end": quiet.get("end")}
     profile_changes = [f for f in PROFILE_FIELDS if f in data and getattr(profile, f) != data[f]]
     for field in profile_changes:
         setattr(profile, field, data[field])

@@ -10,12 +10,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.quiet import quiet_until
 from notifications import channels
 from notifications.channels import Draft
 from notifications.messages import INTERNAL_NOTE, MAX_LENGTH, TicketFacts, parties, render
 from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog
 from notifications.recipients import recipients_for
-from tickets.models import Ticket, TicketEvent
+from tickets.models import HIGH_PRIORITIES, Ticket, TicketEvent
 from tickets.models import TicketEventType as E
 
 
@@ -38,13 +39,16 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
             return texts[party, limit]
         return text
 
+    # A page of a HIGH ticket goes at once, quiet hours or not.
+    urgent = event == E.TICKET_PAGED and ticket.priority in HIGH_PRIORITIES
     rows = []
     for recipient in recipients:
         user, party = recipient.user, recipient.party
+        held = None if urgent else quiet_until(user.profile, now)
         draft = Draft(event=event, party=party, ticket_id=ticket.pk, recipient=user, facts=facts,
                         now=now, text=text_for(party), page=recipient.page,
                         base=dict(ticket=ticket, ticket_event=ticket_event, event=event,
-                                  recipient=user, next_attempt_at=now))
+                                  recipient=user, next_attempt_at=held or now, held_until=held))
         rows += [channel.compose(draft) for channel in wanted]
     return NotificationLog.objects.bulk_create(rows)
 

@@ -121,6 +121,9 @@ class NotificationLog(models.Model):
     next_attempt_at = models.DateTimeField(
         null=True, blank=True, help_text="When a QUEUED notification is due to be sent."
     )
+    held_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="Held for the recipient's quiet hours: it goes out when they end.")
     # The claim of the sender working on it: who (a token of its own) and since when (the lease
     # deliver_pending_notifications measures).
     claim = models.CharField(max_length=32, blank=True, editable=False)

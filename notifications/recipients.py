@@ -14,6 +14,7 @@ from tickets.transitions import Party
 User = get_user_model()
 # What notifying reads of a user: a message to every admin should not load each one whole.
 RECIPIENT_FIELDS = ("username", "first_name", "last_name", "email", "is_active", "profile__role",
+                    "profile__time_zone", "profile__quiet_start", "profile__quiet_end",
                     "profile__whatsapp_number", "profile__whatsapp_last_inbound_at",
                     "profile__whatsapp_opted_out_at", "profile__whatsapp_verified_at",
                     "profile__whatsapp_number_origin")

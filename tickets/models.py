@@ -24,6 +24,8 @@ class Priority(models.TextChoices):
     CRITICAL = "CRITICAL", "Critical"
 
 
+# "HIGH tickets": a page of one goes through quiet hours, and filing one may start a chain.
+HIGH_PRIORITIES = (Priority.HIGH, Priority.CRITICAL)
 # Lowest first: `?ordering=priority` sorts by severity, not alphabetically.
 PRIORITY_RANK = {Priority.LOW: 1, Priority.MEDIUM: 2, Priority.HIGH: 3, Priority.CRITICAL: 4}
 

@@ -64,6 +64,7 @@ def test_me_shows_the_documented_fields(api, settings):
         "whatsapp": {"verified_at": None, "opted_in_at": None, "opted_out_at": None, "code": code,
                      "proof_required": False, "locked_until": None, "number_set_by": "staff",
                      "link": f"https://wa.me/15550001234?text=VERIFY%20{code}"},
+        "time_zone": "", "quiet_hours": None,
     }
     # The same code until it is used; a new number gets a new one and loses any proof.
     assert api(user).get("/api/auth/me/").json()["whatsapp"]["code"] == code

@@ -18,13 +18,12 @@ from tickets import events
 from tickets.escalation import oncall
 from tickets.escalation.errors import NotAcknowledgeable, NothingToAcknowledge
 from tickets.escalation.models import Answer, Chain, Page, Reason, Run, RunState, Step, Target
-from tickets.models import Priority, Source, Ticket, TicketEvent, TicketEventType
+from tickets.models import HIGH_PRIORITIES, Source, Ticket, TicketEvent, TicketEventType
 from tickets.sla.models import Clock, ClockState
 
 logger = logging.getLogger(__name__)
 E = TicketEventType
 User = get_user_model()
-HIGH = (Priority.HIGH, Priority.CRITICAL)
 SNOOZE = timedelta(minutes=30)
 STAFF = (Role.ADMIN, Role.DEVELOPER)
 # A run nobody has acknowledged yet: stepping, or done stepping with its pages still open.
@@ -34,7 +33,7 @@ OPEN = (RunState.ACTIVE, RunState.EXHAUSTED)
 def on_event(event: TicketEvent) -> None:
     """Start, follow or end the ticket's runs for one of its events (subscribed to tickets.events)."""
     ticket, now = event.ticket, event.created_at
-    if event.event == E.TICKET_CREATED and ticket.priority in HIGH:
+    if event.event == E.TICKET_CREATED and ticket.priority in HIGH_PRIORITIES:
         chain = Chain.objects.filter(on_high_filed=True).order_by("name").first()
         if chain is not None:
             start(ticket=ticket, chain=chain, clock=None, reason=Reason.HIGH_FILED, now=now)
