@@ -350,6 +350,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Seconds between timer passes with workers (deadlines, escalation steps); inline, the recovery
 # pass (every minute) is the timer pass.
 TIMER_TICK_SECONDS = config("TIMER_TICK_SECONDS", default=5.0, cast=float)
+# Seconds a WhatsApp page may go without a `delivered` report before it is emailed too.
+PAGE_EMAIL_AFTER = config("PAGE_EMAIL_AFTER", default=120, cast=int)
 CELERY_BEAT_SCHEDULE = {
     # The recovery pass of deliver_pending_notifications, every minute, on whichever worker.
     "recover-notifications": {"task": "notifications.tasks.recover_notifications", "schedule": 60.0},

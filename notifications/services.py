@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.selectors import unproved
 from Incident import counters
-from notifications import channels, delivery, intents
+from notifications import channels, delivery, intents, pages
 from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
 from tickets.models import TicketEvent
 from tickets.escalation import timers
@@ -122,6 +122,19 @@ def resend(
     return list(delivery.deliver_claimed(claim, sleep=sleep)) if queued else []
 
 
+# --- Timers ---------------------------------------------------------------------------------------
+
+
+def tick(now=None) -> timers.Tick:
+    """The timer pass: deadlines, warnings and escalation steps due now, and pages that did not
+    get through (notifications.pages). The recovery pass runs it; with workers, Celery beat too."""
+    now = now or timezone.now()
+    pages.move_on_unreached(now)
+    done = timers.tick(now)
+    pages.to_email(now)
+    return done
+
+
 # --- Recovery ---------------------------------------------------------------------------------------
 
 
@@ -159,7 +172,7 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
     # Every app's running counts (the insights page's, the ticket list's): this pass runs every
     # minute.
     counters.fold_every()
-    timers.tick(now)  # deadlines, warnings and escalation steps that came due
+    tick(now)  # deadlines, warnings and escalation steps that came due
     for channel in channels.every():
         channel.tidy(now)  # e.g. WhatsApp's reports that came before their message's answer
     if settings.NOTIFICATION_DELIVERY == "celery":

@@ -9,7 +9,6 @@ SENDING until the recovery pass marks it UNKNOWN.
 from celery import shared_task
 
 from notifications import delivery, services
-from tickets.escalation import timers
 
 
 @shared_task(name=delivery.DRAIN_TASK)
@@ -27,4 +26,4 @@ def recover_notifications() -> None:
 def tick_timers() -> None:
     """Deadlines, warnings and escalation steps due now; Celery beat runs it every
     TIMER_TICK_SECONDS. Pages it writes are sent by the workers once its steps commit."""
-    timers.tick()
+    services.tick()

@@ -55,8 +55,9 @@ def test_a_message_in_quiet_hours_waits_until_they_end(cast, quiet_dev, ticket_i
 
 
 @pytest.mark.parametrize("priority, held", [(Priority.HIGH, False), (Priority.MEDIUM, True)])
-def test_a_page_of_a_high_ticket_goes_through_quiet_hours(cast, quiet_dev, ticket_in, policy,
+def test_a_page_of_a_high_ticket_goes_through_quiet_hours(request, cast, quiet_dev, ticket_in,
                                                           monkeypatch, priority, held):
+    policy = request.getfixturevalue("policy")
     policy.priority = ""  # covers every priority
     policy.save()
     at(NIGHT, monkeypatch)

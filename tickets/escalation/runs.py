@@ -179,6 +179,17 @@ def answer(*, page_id: int, actor: AbstractBaseUser, what: str) -> str:
         return f"Escalated: the next step for {label} is paging now."
 
 
+def hurry(*, run_id: int, now: datetime, why: str) -> int:
+    """Bring the run's next step forward to `now` (once: a conditional update); 1 if it moved."""
+    run = Run.objects.select_related("chain", "ticket").filter(pk=run_id).first()
+    if run is None or not Run.objects.filter(pk=run_id, state=RunState.ACTIVE,
+                                             due_at__gt=now).update(due_at=now):
+        return 0
+    _line(run.ticket, E.ESCALATION_CHANGED, None,
+          f"Escalation: {run.chain.name} moves on at once: {why}")
+    return 1
+
+
 # --- Helpers --------------------------------------------------------------------------------------
 
 

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections, transaction
-from django.utils import timezone
 
 from tickets.escalation import timers
 from tickets.escalation.models import Page, Run, RunState
