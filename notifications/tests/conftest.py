@@ -10,6 +10,7 @@ from notifications.whatsapp.clients import get_whatsapp_client
 from notifications.models import NotificationLog, NotificationStatus
 from notifications.tests import fakes
 from notifications.tests.fakes import FakeWhatsAppSender
+from tickets.escalation.tests.conftest import chain, policy, rotation  # noqa: F401  (pages)
 from tickets.tests.conftest import cast, staff, ticket_in  # noqa: F401  (shared fixtures)
 
 

@@ -9,7 +9,6 @@ from notifications.models import Channel, NotificationLog
 from notifications.tests.test_inbound import replies, send, tap
 from tickets.escalation import timers
 from tickets.escalation.models import Page, Run, RunState
-from tickets.escalation.tests.conftest import chain, policy, rotation  # noqa: F401  (fixtures)
 from tickets.models import TicketEventType, TicketStatus
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,6 @@ from notifications import services
 from notifications.models import Channel, DeliveryStatus, NotificationLog, NotificationStatus
 from tickets.escalation import runs
 from tickets.escalation.models import Answer, Page, Run
-from tickets.escalation.tests.conftest import chain, policy, rotation  # noqa: F401  (fixtures)
 from tickets.models import TicketEventType, TicketStatus
 
 pytestmark = pytest.mark.django_db

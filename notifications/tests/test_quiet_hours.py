@@ -11,7 +11,6 @@ from notifications import delivery
 from notifications.models import NotificationLog, NotificationStatus
 from tickets import services
 from tickets.escalation import timers
-from tickets.escalation.tests.conftest import chain, policy, rotation  # noqa: F401  (fixtures)
 from tickets.models import Priority, TicketEventType, TicketStatus
 
 pytestmark = pytest.mark.django_db
@@ -57,9 +56,9 @@ def test_a_message_in_quiet_hours_waits_until_they_end(cast, quiet_dev, ticket_i
 @pytest.mark.parametrize("priority, held", [(Priority.HIGH, False), (Priority.MEDIUM, True)])
 def test_a_page_of_a_high_ticket_goes_through_quiet_hours(request, cast, quiet_dev, ticket_in,
                                                           monkeypatch, priority, held):
-    policy = request.getfixturevalue("policy")
-    policy.priority = ""  # covers every priority
-    policy.save()
+    covering = request.getfixturevalue("policy")
+    covering.priority = ""  # every priority
+    covering.save()
     at(NIGHT, monkeypatch)
     ticket = ticket_in(TicketStatus.NEW, priority=priority)
     at(NIGHT + timedelta(minutes=15), monkeypatch)  # the first response breaches
