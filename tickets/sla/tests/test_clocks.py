@@ -28,6 +28,15 @@ def sla_notes(ticket) -> list[str]:
                 .values_list("note", flat=True))
 
 
+def test_the_shipped_default_policy_is_disabled_until_an_admin_enables_it(ticket_in):
+    [default] = Policy.objects.all()
+    assert (default.enabled, default.priority, default.calendar) == (False, "", None)
+    assert (default.first_response_minutes, default.resolution_minutes) == (240, 2400)
+    assert not Clock.objects.filter(ticket=ticket_in(TicketStatus.NEW)).exists()
+    Policy.objects.filter(pk=default.pk).update(enabled=True)
+    assert Clock.objects.filter(ticket=ticket_in(TicketStatus.NEW)).count() == 2
+
+
 def test_a_ticket_no_policy_covers_has_no_clocks(ticket_in):
     Policy.objects.create(name="LOW only", priority=Priority.LOW, first_response_minutes=60,
                           resolution_minutes=600)

@@ -68,7 +68,8 @@ def test_only_admins_see_or_change_the_set_up(api, cast):
         assert api(user).get("/api/sla/policies/").status_code == 403
         assert api(user).post("/api/sla/calendars/", OFFICE, format="json").status_code == 403
     assert api().get("/api/sla/calendars/").status_code == 401
-    assert not Policy.objects.exists()
+    assert not Calendar.objects.exists()
+    assert list(Policy.objects.values_list("enabled", flat=True)) == [False]  # the shipped default
 
 
 def test_the_schema_describes_the_set_up_endpoints(api, cast):
