@@ -39,8 +39,9 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
             return texts[party, limit]
         return text
 
-    # A page of a HIGH ticket goes at once, quiet hours or not.
-    urgent = event == E.TICKET_PAGED and ticket.priority in HIGH_PRIORITIES
+    # A page of a HIGH ticket goes at once, quiet hours or not, and so does the word that someone
+    # took it (the people it woke can go back to sleep).
+    urgent = event in (E.TICKET_PAGED, E.TICKET_ACKNOWLEDGED) and ticket.priority in HIGH_PRIORITIES
     rows = []
     for recipient in recipients:
         user, party = recipient.user, recipient.party
