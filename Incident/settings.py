@@ -3,6 +3,7 @@
 Every variable is listed with a placeholder in `.env.example`; defaults here suit local development.
 """
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -352,6 +353,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 TIMER_TICK_SECONDS = config("TIMER_TICK_SECONDS", default=5.0, cast=float)
 # Seconds a WhatsApp page may go without a `delivered` report before it is emailed too.
 PAGE_EMAIL_AFTER = config("PAGE_EMAIL_AFTER", default=120, cast=int)
+# Meta's rate for a utility template to your recipients (any currency; blank: pages' cost is not
+# shown on the insights page, only how many were charged).
+def _price(value: str) -> Decimal | None:
+    try:
+        return Decimal(value) if value else None
+    except ArithmeticError:
+        raise ImproperlyConfigured(f"WHATSAPP_UTILITY_PRICE must be a number such as 0.0080, not "
+                                   f"{value!r}.") from None
+
+
+WHATSAPP_UTILITY_PRICE = config("WHATSAPP_UTILITY_PRICE", default="", cast=_price)
 CELERY_BEAT_SCHEDULE = {
     # The recovery pass of deliver_pending_notifications, every minute, on whichever worker.
     "recover-notifications": {"task": "notifications.tasks.recover_notifications", "schedule": 60.0},

@@ -12,6 +12,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from tickets.escalation import figures
 from notifications import channels, insights, services
 from tickets.admin import TicketAdmin
 from notifications.models import (
@@ -236,6 +237,10 @@ class NotificationInsightsAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "held": insights.held_reports(now),
             **self._billable(request, now),
             "satisfaction": insights.satisfaction(now),
+            "targets_met": figures.targets_met(since=now - figures.SINCE),
+            "spreads": figures.spreads(since=now - figures.SINCE),
+            "pages": insights.pages_by_week(now),
+            "priced": settings.WHATSAPP_UTILITY_PRICE is not None,
             "delivery_mode": settings.NOTIFICATION_DELIVERY,
             "bars": insights.chart_bars(days, width=width, height=height),
             "chart_empty": not any(day.sent or day.failed for day in days),

@@ -5,11 +5,12 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Case, Count, IntegerField, Min, Q, Subquery, Value, When
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from notifications import channels, tally
 from tickets.selectors import SatisfactionRow, satisfaction_by
+from tickets.models import TicketEventType
 from notifications.models import (Channel, DeliveryStatus, HeldStatus, NotificationLog,
                                   NotificationStatus)
 
@@ -257,6 +258,40 @@ def chart_bars(days: list[Day], *, width: int = 720, height: int = 180) -> list[
             bars.append(Bar(round(n * slot + offset * slot, 1), round(height - h, 1), round(bar, 1),
                             round(h, 1), kind, f"{d.day:%b %d}: {value} {kind}"))
     return bars
+
+
+@dataclass(frozen=True)
+class PagesWeek:
+    week: date  # its Monday
+    pages: int  # pages that went out on WhatsApp (sent or tried; not the skipped)
+    charged: int  # of those, the ones Meta reported as charged
+    cost: str  # charged × WHATSAPP_UTILITY_PRICE, "—" when no price is set
+
+
+def pages_by_week(now: datetime, weeks: int = 8) -> list[PagesWeek]:
+    """Pages sent per week, newest first, and what they cost (Meta charges a delivered utility
+    template; a page inside the 24-hour window is free)."""
+    since = timezone.make_aware(datetime.combine(
+        timezone.localdate(now) - timedelta(days=7 * (weeks - 1) + timezone.localdate(now).weekday()),
+        datetime.min.time()))
+    rows = (NotificationLog.objects
+            .filter(event=TicketEventType.TICKET_PAGED, channel=Channel.WHATSAPP,
+                    created_at__gte=since).exclude(status=NotificationStatus.SKIPPED)
+            .annotate(week=TruncWeek("created_at")).values("week")
+            .annotate(pages=Count("pk"),
+                      charged=Count("pk", filter=Q(pricing_type="regular") | Q(billable=True)))
+            .order_by("-week"))
+    price = settings.WHATSAPP_UTILITY_PRICE
+
+    def cost(charged: int) -> str:
+        return f"{charged * price:.2f}" if price else "—"
+
+    return [PagesWeek(_day(row["week"]), row["pages"], row["charged"], cost(row["charged"]))
+            for row in rows]
+
+
+def _day(value) -> date:
+    return value.date() if isinstance(value, datetime) else value
 
 
 SATISFACTION_SPAN = timedelta(days=365)
