@@ -66,6 +66,7 @@ FANOUT_REPEATS = int(os.environ.get("BENCH_FANOUT_REPEATS", 10))
 LIST_TICKETS, LIST_PAGE, LIST_REQUESTS, LIST_CLIENTS = 10_000, 50, 400, 4
 HOOK_ROWS, HOOK_BATCH, HOOK_POSTS = 10_000, 100, 40
 CONSOLE_REPEATS = 30
+TIMER_CLOCKS = 100_000  # open tickets with running clocks for the timer pass
 INSIGHT_ROWS = "100000,1000000"  # the log grown to each size in turn
 # Ticket lists as the table grows: a database per size, the API beside bench/bare_urls.py.
 # A search whose matches grow with the table (every 777 in a number), and one that finds the one
@@ -722,6 +723,22 @@ def files(url: str) -> dict:
     return result
 
 
+def timers_bench() -> dict:
+    """TIMER_CLOCKS open tickets with running clocks on PostgreSQL: the timer pass idle, and from
+    a breach to its page answered by Graph (the simulator at LATENCY_MS), inline."""
+    db = f"{PG_DB}_timers"
+    pg_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    pg_admin(f"CREATE DATABASE {db}")
+    env = {**app_env(PG_SERVER.rsplit("/", 1)[0] + f"/{db}"), **graph_env(SIM_PORT)}
+    try:
+        manage(env, "migrate", "--noinput")
+        seed(env, "users", 1)
+        return {**seed(env, "timers", TIMER_CLOCKS), "graph_ms": LATENCY_MS,
+                "tick_seconds": 5, "recovery_seconds": 60}
+    finally:
+        pg_admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
 def pace_window() -> float:
     """The pacer's window (notifications.whatsapp.pacing.WINDOW): one send per WINDOW / cap seconds."""
     done = subprocess.run(
@@ -801,6 +818,10 @@ def main() -> int:
                 print(f"  create beside django-helpdesk: {results['peer'].get('ratio', 0):.2f} x",
                       flush=True)
                 results["insights"] = seed(env, "insights", INSIGHT_ROWS)
+                results["timers"] = timers_bench()
+                print(f"  timers at {results['timers']['clocks']:,} clocks: idle tick "
+                      f"{results['timers']['idle_ms']:.0f} ms, breach to Graph "
+                      f"{results['timers']['breach_to_graph_ms']:.0f} ms", flush=True)
     results["seconds"] = time.monotonic() - started
     results["max_workers"] = max_workers()
     results["baseline"] = BASELINE

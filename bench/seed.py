@@ -13,6 +13,8 @@ Run by bench/run.py, one step per call, each printing a JSON line:
     python bench/seed.py queries 0       # queries per ticket-list request, page sizes 5, 50, 100
     python bench/seed.py taps 20         # NEW tickets and the signed Open button for each
     python bench/seed.py create_queries 0  # SQL statements of one ticket create
+    python bench/seed.py timers 100000   # that many open tickets with running clocks; the timer
+                                         #   pass timed idle, and from a breach to its page at Graph
 """
 import json
 import os
@@ -253,7 +255,79 @@ def deep(count: str) -> dict:
     return {"id": row.pk, "position": str(row.created_at)}
 
 
-STEPS = {"create_queries": create_queries, "taps": taps, "deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
+def timers(count: str) -> dict:
+    """`count` NEW tickets, each with its two clocks running (deadlines spread over 30 days) under
+    a policy whose chain pages bench-dev at once. Then the timer pass (what the recovery pass or
+    Celery beat runs each tick) is timed with nothing due, and from a clock's breach to its page
+    answered by Graph (DATABASE_URL's database; WHATSAPP_API_BASE_URL's Graph, inline sends)."""
+    from notifications import services
+    from notifications.models import NotificationStatus
+    from tickets.escalation.models import Chain, Step, Target
+    from tickets.models import TicketEventType
+    from tickets.sla.models import Clock, ClockState, Metric, Policy
+
+    client = User.objects.get(username="bench-client")
+    developer = User.objects.get(username="bench-dev")
+    chain = Chain.objects.create(name="Bench pages")
+    step = Step.objects.create(chain=chain, position=0, wait_minutes=0, target=Target.USERS)
+    step.users.set([developer])
+    policy = Policy.objects.create(name="Bench", first_response_minutes=15, resolution_minutes=240,
+                                   chain=chain)
+    now = timezone.now()
+    for start in range(0, int(count), BATCH):
+        made = Ticket.objects.bulk_create([
+            Ticket(title=f"Timer ticket {i}", description="Seeded for the timer benchmark.",
+                   project_name="Web Portal", priority=Priority.MEDIUM, status=TicketStatus.NEW,
+                   client=client) for i in range(start, min(start + BATCH, int(count)))])
+        clocks = []
+        for ticket in made:
+            due = now + timedelta(minutes=random.randint(60, 30 * 24 * 60))
+            for metric in Metric:
+                clocks.append(Clock(ticket=ticket, metric=metric, policy=policy,
+                                    target_seconds=900, started_at=now, run_started_at=now,
+                                    due_at=due, warn_at=due - timedelta(minutes=4)))
+        Clock.objects.bulk_create(clocks)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE sla_clock")
+            cursor.execute("VACUUM ANALYZE tickets_ticket")
+            cursor.execute("CHECKPOINT")
+    running = Clock.objects.filter(state=ClockState.RUNNING).count()
+
+    def tick_ms() -> float:
+        started = time.perf_counter()
+        services.tick()
+        return (time.perf_counter() - started) * 1000
+
+    for _ in range(3):
+        tick_ms()  # warm-up: connections, query plans
+    idle = [tick_ms() for _ in range(30)]
+    # One breach at a time: the clock is due, the tick breaches it, starts the chain, pages
+    # bench-dev, and the page is sent after the breach commits, to Graph and back.
+    breaches = []
+    pending = list(Clock.objects.filter(metric=Metric.FIRST_RESPONSE).order_by("?")
+                   .values_list("pk", flat=True)[:20])
+    for pk in pending:
+        Clock.objects.filter(pk=pk).update(due_at=timezone.now())
+        breaches.append(tick_ms())
+    paged = NotificationLog.objects.filter(event=TicketEventType.TICKET_PAGED,
+                                           status=NotificationStatus.SENT).count()
+    if paged != len(pending):
+        raise RuntimeError(f"{paged} pages reached Graph, not {len(pending)}")
+    # A storm: 100 deadlines at once, in one tick.
+    storm = list(Clock.objects.filter(metric=Metric.FIRST_RESPONSE, state=ClockState.RUNNING)
+                 .values_list("pk", flat=True)[:100])
+    Clock.objects.filter(pk__in=storm).update(due_at=timezone.now())
+    storm_ms = tick_ms()
+    return {"clocks": running, "idle_ms": statistics.median(idle), "idle_max_ms": max(idle),
+            "breach_to_graph_ms": statistics.median(breaches),
+            "breach_to_graph_max_ms": max(breaches), "breaches": len(breaches),
+            "storm": len(storm), "storm_ms": storm_ms,
+            "storm_pages": NotificationLog.objects.filter(
+                event=TicketEventType.TICKET_PAGED, status=NotificationStatus.SENT).count() - paged}
+
+
+STEPS = {"timers": timers, "create_queries": create_queries, "taps": taps, "deep": deep, "counts": counts, "queries": queries, "users": users, "admins": admins, "tickets": tickets, "logs": logs, "insights": insights}
 
 if __name__ == "__main__":
     step, argument = sys.argv[1], sys.argv[2]

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.selectors import unproved
-from Incident import counters
+from Incident import counters, deferred
 from notifications import channels, delivery, intents, pages
 from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
 from tickets.models import TicketEvent
@@ -129,9 +129,13 @@ def tick(now=None) -> timers.Tick:
     """The timer pass: deadlines, warnings and escalation steps due now, and pages that did not
     get through (notifications.pages). The recovery pass runs it; with workers, Celery beat too."""
     now = now or timezone.now()
-    pages.move_on_unreached(now)
-    done = timers.tick(now)
-    pages.to_email(now)
+    # Each breach and step commits on its own; their pages are sent together once the pass is
+    # done (at once, up to WHATSAPP_MAX_WORKERS), so a storm of deadlines is not sent one by one.
+    with deferred.deferring() as held:
+        pages.move_on_unreached(now)
+        done = timers.tick(now)
+        pages.to_email(now)
+    held.run()
     return done
 
 
