@@ -279,6 +279,9 @@ WHATSAPP_RETRY_BACKOFF = config("WHATSAPP_RETRY_BACKOFF", default="0.2,0.6", cas
 # How many messages of one event are sent at once: above the usual recipient count, so that an
 # event costs about one round trip to Graph (bench/ measures it).
 WHATSAPP_MAX_WORKERS = config("WHATSAPP_MAX_WORKERS", default=32, cast=int)
+# More than this many WhatsApp notifications to one person within a minute: the rest wait and go
+# as one digest (notifications.digests); 0 turns digests off.
+WHATSAPP_DIGEST_AFTER = config("WHATSAPP_DIGEST_AFTER", default=3, cast=int)
 # `auto` (free text while the recipient wrote to the business number in the last 24 hours, a
 # template otherwise: the only mode that reaches someone who never wrote, and the default),
 # `text` (always free text) or `template` (always templates).

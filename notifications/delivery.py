@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from Incident import deferred
 from notifications import channels, intents
-from notifications.models import REPLY, Channel, NotificationLog, NotificationStatus
+from notifications.models import DIGEST, REPLY, Channel, NotificationLog, NotificationStatus
 from notifications.outcomes import MAX_ATTEMPTS, Job, Next, decide, outcome, record
 from notifications.sending import Failure, SendResult
 
@@ -427,7 +427,7 @@ def _email_fallbacks(settled: list[tuple[Job, Next]]) -> list[int]:
         gave_up = next_step == Next.NEVER or (next_step == Next.DONE and row.status == S.SKIPPED)
         # A reply answers a WhatsApp message: by email it would answer nothing.
         if row.channel == Channel.WHATSAPP and gave_up and row.recipient and row.recipient.email \
-                and row.event != REPLY:
+                and row.event not in (REPLY, DIGEST):
             created = intents.email_intent(row)
             if created is not None:
                 ids.append(created.pk)

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.quiet import quiet_until
-from notifications import channels
+from notifications import channels, digests
 from notifications.channels import Draft
 from notifications.messages import INTERNAL_NOTE, MAX_LENGTH, TicketFacts, parties, render
 from notifications.models import FREE_TEXT, REPLY, Channel, MessageType, NotificationLog
@@ -51,6 +51,8 @@ def record(ticket_event: TicketEvent) -> list[NotificationLog]:
                         base=dict(ticket=ticket, ticket_event=ticket_event, event=event,
                                   recipient=user, next_attempt_at=held or now, held_until=held))
         rows += [channel.compose(draft) for channel in wanted]
+    if not urgent:
+        digests.mark(rows, now)  # a storm's rows wait to go out together
     return NotificationLog.objects.bulk_create(rows)
 
 

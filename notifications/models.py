@@ -46,8 +46,11 @@ FREE_TEXT = (MessageType.TEXT, MessageType.INTERACTIVE)
 # A message that answers what a person wrote to the business number (notifications.whatsapp.inbound): it
 # belongs to no ticket event, and to a ticket only when the message was about one.
 REPLY = "REPLY"
+# One WhatsApp message listing the notifications a storm left waiting for one person
+# (notifications.digests): each of them records it as `digest`.
+DIGEST = "DIGEST"
 EVENTS = [*TicketEventType.choices, (INTERNAL_NOTE, "Internal note (staff only)"),
-          (REPLY, "Reply on WhatsApp")]
+          (REPLY, "Reply on WhatsApp"), (DIGEST, "Digest on WhatsApp")]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -124,6 +127,13 @@ class NotificationLog(models.Model):
     held_until = models.DateTimeField(
         null=True, blank=True,
         help_text="Held for the recipient's quiet hours: it goes out when they end.")
+    # A storm's notification waits (never claimed on its own: no next_attempt_at) to go out in
+    # one digest with the others waiting for the same person, at `digest_at`.
+    digest_at = models.DateTimeField(
+        null=True, blank=True, help_text="Waits to go out in a digest at this time.")
+    digest = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="covered",
+        help_text="The digest message it went out in: its status and wamid are this row's.")
     # The claim of the sender working on it: who (a token of its own) and since when (the lease
     # deliver_pending_notifications measures).
     claim = models.CharField(max_length=32, blank=True, editable=False)

@@ -15,9 +15,11 @@ from django.utils import timezone
 
 from accounts.models import UserProfile
 from accounts.services import identities_forget_elsewhere
+from notifications import digests
 from notifications.sending import Failure, Retry, SendResult
 from notifications.models import (
     ARRIVED,
+    DIGEST,
     WAMID_LENGTH,
     Channel,
     DeliveryAttempt,
@@ -147,6 +149,8 @@ def record(outcomes: list[Outcome], retries: list[tuple[Job, SendResult, float]]
         return
     for o in outcomes:
         _log_line(o.job.row, o.result, o.next_step)
+    # A digest's answer is every row it covers.
+    digests.follow([o.job.row.pk for o in outcomes if o.job.row.event == DIGEST])
     _learn_wa_ids(outcomes)
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from accounts.selectors import unproved
 from Incident import counters, deferred
-from notifications import channels, delivery, intents, pages
+from notifications import channels, delivery, digests, intents, pages
 from notifications.models import ARRIVED, Channel, DeliveryAttempt, NotificationLog, NotificationStatus
 from tickets.models import TicketEvent
 from tickets.escalation import timers
@@ -113,6 +113,7 @@ def resend(
             pk=row.pk, status=status, attempt_count=attempts,
         ).exclude(delivery_status__in=ARRIVED).update(
             next_attempt_at=now, error_code="", error_message="", may_have_been_sent=False,
+            digest=None, digest_at=None,  # sent again on its own
             **taken, **channels.get(row.channel).refresh(row, now))
         if changed:
             queued.append(row.pk)
@@ -135,6 +136,8 @@ def tick(now=None) -> timers.Tick:
         pages.move_on_unreached(now)
         done = timers.tick(now)
         pages.to_email(now)
+        gathered = digests.gather(now)  # storms' waiting rows, one message per person
+        delivery.dispatch([row.pk for row in gathered])
     held.run()
     return done
 
@@ -168,6 +171,7 @@ def recover(*, lease: timedelta = LEASE, batch: int = 500,
                     .values_list("pk", "attempt_count", "claimed_at"))
         abandoned = NotificationLog.objects.filter(stale, pk__in=stale_ids).update(
             status=S.UNKNOWN, may_have_been_sent=True, error_message=ABANDONED)
+        digests.follow(stale_ids)  # a digest's covered rows say the same
         # The attempt the dead process never recorded (unless it got as far as that).
         DeliveryAttempt.objects.bulk_create([
             DeliveryAttempt(notification_id=pk, number=number, status=S.UNKNOWN, started_at=since,

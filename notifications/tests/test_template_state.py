@@ -62,7 +62,7 @@ def test_lists_each_events_template_with_its_state_over_pages_and_fails_until_al
         next_page=LIST + "?after=x"))
     account.get(LIST + "?after=x", **listed(template("work_started", "PAUSED"),
                                             template("someone_elses")))
-    with pytest.raises(CommandError, match="13 of 14 templates the product needs are not approved"):
+    with pytest.raises(CommandError, match="14 of 15 templates the product needs are not approved"):
         run()
     out = capsys.readouterr().out
     assert "TICKET_CREATED" in out and "ticket_created (en_US): APPROVED" in out
@@ -78,12 +78,13 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
     have = [template(spec.name) for spec in templates.DEFAULT_TEMPLATES.values()][:5]
     account.get(LIST, **listed(*have))
     created = account.post(LIST, json={"id": "new", "status": "PENDING", "category": "UTILITY"})
-    with pytest.raises(CommandError, match="9 of 14"):
+    with pytest.raises(CommandError, match="10 of 15"):
         run("--create")
     bodies = [json.loads(call.request.body) for call in account.calls if call.request.method == "POST"]
-    assert created.call_count == 9 and {b["name"] for b in bodies} == {
+    assert created.call_count == 10 and {b["name"] for b in bodies} == {
         "work_finished", "ticket_closed_rating", "ticket_closed", "ticket_rejected",
-        "ticket_reopened", "comment_added", "internal_note", "ticket_page", "page_acknowledged"}
+        "ticket_reopened", "comment_added", "internal_note", "ticket_page", "page_acknowledged",
+        "ticket_digest"}
     for sent in bodies:
         spec = next(s for s in templates.DEFAULT_TEMPLATES.values() if s.name == sent["name"])
         body, *rest = sent["components"]
@@ -105,7 +106,7 @@ def test_create_submits_every_missing_template_as_utility_with_an_example(accoun
 def test_all_approved_exits_cleanly(account, capsys):
     account.get(LIST, **listed(*[template(s.name) for s in templates.DEFAULT_TEMPLATES.values()]))
     run()
-    assert "All 14 templates are approved." in capsys.readouterr().out
+    assert "All 15 templates are approved." in capsys.readouterr().out
 
 
 @pytest.mark.django_db

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from notifications.messages import NOTICES, TemplateSpec, TicketFacts
+from notifications.models import DIGEST
 from notifications.whatsapp import buttons
 from notifications.whatsapp.types import TemplateMessage
 from tickets.transitions import Party
@@ -29,6 +30,12 @@ PARAM_MAX_LENGTH = 1000
 # Fields a template parameter may name: TicketFacts' fields, plus these two.
 EXTRA_FIELDS = ("ticket_id", "recipient_name")
 
+# "title" is "N ticket updates", "comment" one line per update (notifications.digests).
+DIGEST_TEMPLATE = TemplateSpec(
+    "ticket_digest", "en_US", ("title", "comment"),
+    "📬 {{1}}: {{2}}. Open each ticket in the app or the API for its details.")
+
+
 def _defaults() -> dict[str, TemplateSpec]:
     """The table's templates (notifications.messages.NOTICES) by their WHATSAPP_TEMPLATES key:
     "EVENT", or "EVENT:PARTY" for a party's own (the developer's assignment carries a Start work
@@ -39,6 +46,7 @@ def _defaults() -> dict[str, TemplateSpec]:
             key = f"{event}:{notice.party.value}" if notice.own_template else event
             titles = tuple(buttons.TITLES[action] for action in notice.buttons)
             found.setdefault(key, dataclasses.replace(notice.template, buttons=titles))
+    found[DIGEST] = DIGEST_TEMPLATE  # a storm's waiting messages in one (notifications.digests)
     return found
 
 

@@ -18,8 +18,9 @@ from django.db.models import Exists, OuterRef, Q
 from accounts.models import UserProfile
 from accounts.services import identities_forget_elsewhere
 from notifications.whatsapp import errors
+from notifications import digests
 from notifications.outcomes import sql_cast
-from notifications.models import (WAMID_LENGTH, DeliveryStatus, HeldStatus, NotificationLog,
+from notifications.models import (DIGEST, WAMID_LENGTH, DeliveryStatus, HeldStatus, NotificationLog,
                                   NotificationStatus)
 
 logger = logging.getLogger(__name__)
@@ -205,6 +206,8 @@ def apply_statuses(updates: list[StatusUpdate], *, hold: bool = True) -> int:
         row = by_callback.get(update.callback_id) if update.callback_id else None
         if row is None:
             same_id = by_message.get(update.message_id, [])
+            if len(same_id) > 1:  # a digest and the rows it covers share its wamid: the digest
+                same_id = [row for row in same_id if row.event == DIGEST] or same_id
             row = same_id[0] if len(same_id) == 1 else None  # ambiguous: ignore
             if not same_id and update.message_id:
                 unknown.append(update)
@@ -213,6 +216,7 @@ def apply_statuses(updates: list[StatusUpdate], *, hold: bool = True) -> int:
             fields |= moved
     if changed:
         _update(list(changed.values()), sorted(fields))
+        digests.follow([row.pk for row in changed.values() if row.event == DIGEST])
     if unknown and hold:
         HeldStatus.objects.bulk_create([HeldStatus(wamid=u.message_id[:WAMID_LENGTH],
                                                    report=_as_json(u)) for u in unknown])
