@@ -19,6 +19,7 @@ from notifications import channels
 from notifications.channels import Draft
 from notifications.messages import ADMIN_FOOTER, MAX_LENGTH, TicketFacts, length
 from notifications.models import DIGEST, Channel, NotificationLog, NotificationStatus
+from tickets.models import TicketEventType
 from tickets.transitions import Party
 
 S = NotificationStatus
@@ -32,10 +33,13 @@ FOLLOWED = ("provider_message_id", "sent_at", "error_code", "error_message", "ht
 
 def mark(rows: list[NotificationLog], now: datetime) -> None:
     """Before they are written: the WhatsApp rows of people who have had more than
-    WHATSAPP_DIGEST_AFTER in the last DIGEST_WINDOW wait for a digest (one grouped query)."""
+    WHATSAPP_DIGEST_AFTER in the last DIGEST_WINDOW wait for a digest (one grouped query). Not
+    a page, and not the rows of a page of a HIGH ticket's run (the caller leaves those out)."""
     after = settings.WHATSAPP_DIGEST_AFTER
+    # A page is never held back: its buttons are how paging stops.
     waiting = [row for row in rows if row.channel == Channel.WHATSAPP and row.status == S.QUEUED
-               and row.held_until is None and row.recipient_id is not None]
+               and row.held_until is None and row.recipient_id is not None
+               and row.event != TicketEventType.TICKET_PAGED]
     if not waiting or after <= 0:
         return
     recent = dict(NotificationLog.objects

@@ -135,3 +135,18 @@ def test_a_long_digest_lists_what_fits_and_says_how_many_more():
     text = digests.text("500 ticket updates", lines, 1024)
     assert len(text) <= 1024 and text.startswith("📬 *500 ticket updates*")
     assert "more" in text and "_Incident Management System_" in text
+
+
+def test_a_page_is_never_held_for_a_digest(cast, storm, ticket_in):
+    file, _ = storm
+    file(5)  # the admin's storm: later rows to them wait
+    ticket = ticket_in()
+    event = ticket.events.get(event=CREATED)
+    row = NotificationLog(ticket=ticket, ticket_event=event, recipient=cast.admin,
+                          channel=Channel.WHATSAPP, event=TicketEventType.TICKET_PAGED,
+                          status=S.QUEUED, next_attempt_at=timezone.now())
+    other = NotificationLog(ticket=ticket, ticket_event=event, recipient=cast.admin,
+                            channel=Channel.WHATSAPP, event=CREATED, status=S.QUEUED,
+                            next_attempt_at=timezone.now())
+    digests.mark([row, other], timezone.now())
+    assert (row.digest_at, other.digest_at is not None) == (None, True)
