@@ -52,6 +52,12 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+class InUse(Conflict):
+    """Set-up another record still needs (a calendar a policy names): change that one first."""
+
+    code = "in_use"
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"

@@ -1,5 +1,6 @@
 """OpenAPI descriptions of the error bodies every endpoint may answer with (see Incident.errors)."""
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (OpenApiExample, OpenApiResponse, extend_schema,
+                                   extend_schema_view, inline_serializer)
 from rest_framework import serializers
 
 Error = inline_serializer("Error", {
@@ -72,6 +73,26 @@ _ERRORS = {
 def errors(*codes: int) -> dict:
     """The documented error responses for these status codes."""
     return {code: _ERRORS[code] for code in codes}
+
+
+def set_up_endpoints(noun: str, serializer, *, listed: str, deleted: str, in_use: bool = True):
+    """The schema of an admins' set-up viewset (list, add, read, replace, change, delete):
+    `listed` and `deleted` are those two operations' summaries; `in_use`: a delete may answer 409
+    (something still uses it)."""
+    return extend_schema_view(
+        list=extend_schema(summary=listed, responses={
+            200: serializer(many=True), **errors(401, 403, 404)}),
+        create=extend_schema(summary=f"Add a {noun}", responses={
+            201: serializer, **errors(400, 401, 403)}),
+        retrieve=extend_schema(summary=f"A {noun}", responses={
+            200: serializer, **errors(401, 403, 404)}),
+        update=extend_schema(summary=f"Replace a {noun}", responses={
+            200: serializer, **errors(400, 401, 403, 404)}),
+        partial_update=extend_schema(summary=f"Change a {noun}", responses={
+            200: serializer, **errors(400, 401, 403, 404)}),
+        destroy=extend_schema(summary=deleted, responses={
+            204: None, **errors(401, 403, 404, *((409,) if in_use else ()))}),
+    )
 
 
 def bearer_first(result: dict, generator, request, public) -> dict:

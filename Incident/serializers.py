@@ -1,4 +1,5 @@
 """Serializer habits shared by every API: refuse fields that would be ignored, explain choices."""
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -78,3 +79,11 @@ def _sentences(problems, where: str = "") -> list[str]:
 class LocalTimeField(serializers.TimeField):
     """A wall-clock time in a zone named elsewhere (a calendar's, a rotation's): no offset, so
     not OpenAPI's `time` format, which demands one."""
+
+
+def model_rules(instance) -> None:
+    """The admin's own rule for `instance` (its model's clean()), as the API's 400."""
+    try:
+        instance.clean()
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(exc.message_dict) from exc

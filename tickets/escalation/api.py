@@ -1,20 +1,20 @@
 """/api/escalations/chains/, /api/oncall/rotations/, GET /api/oncall/ (admins only, the admin's
 own rules) and POST /api/tickets/{id}/acknowledge/ (admins and the assigned developer)."""
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Role
 from accounts.permissions import IsAdminRole
-from Incident.errors import Conflict
-from Incident.schema import errors
-from Incident.serializers import LocalTimeField, NestedListsMixin, StrictModelSerializer
+from Incident.errors import InUse
+from Incident.schema import errors, set_up_endpoints
+from Incident.serializers import (LocalTimeField, NestedListsMixin, StrictModelSerializer,
+                                  model_rules)
 from tickets import selectors
 from tickets.escalation import oncall, runs
 from tickets.escalation.models import (MAX_REPEAT, Chain, Override, Rotation, RotationMember,
@@ -22,18 +22,6 @@ from tickets.escalation.models import (MAX_REPEAT, Chain, Override, Rotation, Ro
 
 User = get_user_model()
 STAFF = (Role.ADMIN, Role.DEVELOPER)
-
-
-class InUse(Conflict):
-    code = "in_use"
-
-
-def _model_rules(instance) -> None:
-    """The admin's own rule (the model's clean), as a 400."""
-    try:
-        instance.clean()
-    except DjangoValidationError as exc:
-        raise serializers.ValidationError(exc.message_dict) from exc
 
 
 class StaffField(serializers.PrimaryKeyRelatedField):
@@ -71,7 +59,7 @@ class StepSerializer(StrictModelSerializer):
 
     def validate(self, data):
         people = data.get("users", [])
-        _model_rules(Step(**{key: value for key, value in data.items() if key != "users"}))
+        model_rules(Step(**{key: value for key, value in data.items() if key != "users"}))
         if data["target"] == Target.USERS and not people:
             raise serializers.ValidationError({"users": "Name at least one user to page."})
         return data
@@ -121,7 +109,7 @@ class OverrideSerializer(StrictModelSerializer):
         fields = ("user", "starts_at", "ends_at")
 
     def validate(self, data):
-        _model_rules(Override(**data))
+        model_rules(Override(**data))
         return data
 
 
@@ -169,24 +157,8 @@ class RotationSerializer(NestedListsMixin, StrictModelSerializer):
                                          for fields in overrides)
 
 
-def _crud(noun: str, serializer, delete_409: str):
-    return extend_schema_view(
-        list=extend_schema(summary=f"{noun}s (admins)", responses={
-            200: serializer(many=True), **errors(401, 403, 404)}),
-        create=extend_schema(summary=f"Add a {noun.lower()}", responses={
-            201: serializer, **errors(400, 401, 403)}),
-        retrieve=extend_schema(summary=f"A {noun.lower()}", responses={
-            200: serializer, **errors(401, 403, 404)}),
-        update=extend_schema(summary=f"Replace a {noun.lower()}", responses={
-            200: serializer, **errors(400, 401, 403, 404)}),
-        partial_update=extend_schema(summary=f"Change a {noun.lower()}", responses={
-            200: serializer, **errors(400, 401, 403, 404)}),
-        destroy=extend_schema(summary=f"Delete a {noun.lower()} {delete_409}", responses={
-            204: None, **errors(401, 403, 404, 409)}),
-    )
-
-
-@_crud("Escalation chain", ChainSerializer, "no policy or run uses")
+@set_up_endpoints("escalation chain", ChainSerializer, listed="Escalation chains (admins)",
+                  deleted="Delete an escalation chain no policy or run uses")
 class ChainViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAdminRole]
     serializer_class = ChainSerializer
@@ -201,7 +173,8 @@ class ChainViewSet(viewsets.ModelViewSet):
                         ) from exc
 
 
-@_crud("On-call rotation", RotationSerializer, "no escalation step uses")
+@set_up_endpoints("rotation", RotationSerializer, listed="On-call rotations (admins)",
+                  deleted="Delete a rotation no escalation step uses")
 class RotationViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAdminRole]
     serializer_class = RotationSerializer

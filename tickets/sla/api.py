@@ -1,15 +1,14 @@
 """/api/sla/calendars/ and /api/sla/policies/: the admin's set-up, scriptable (admins only, the
 admin's own rules)."""
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
 from accounts.permissions import IsAdminRole
-from Incident.errors import Conflict
-from Incident.schema import errors
-from Incident.serializers import LocalTimeField, NestedListsMixin, StrictModelSerializer
+from Incident.errors import InUse
+from Incident.schema import set_up_endpoints
+from Incident.serializers import (LocalTimeField, NestedListsMixin, StrictModelSerializer,
+                                  model_rules)
 from tickets.sla.models import Calendar, Holiday, Policy, WorkingInterval
 
 
@@ -20,10 +19,7 @@ class IntervalSerializer(StrictModelSerializer):
         fields = ("weekday", "start", "end")
 
     def validate(self, data):
-        try:
-            WorkingInterval(**data).clean()  # the admin's rule, word for word
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(exc.message_dict) from exc
+        model_rules(WorkingInterval(**data))
         return data
 
 
@@ -85,24 +81,8 @@ class PolicySerializer(StrictModelSerializer):
                   "warn_before_minutes")
 
 
-class InUse(Conflict):
-    code = "in_use"
-
-
-@extend_schema_view(
-    list=extend_schema(summary="Business calendars (admins)", responses={
-        200: CalendarSerializer(many=True), **errors(401, 403, 404)}),
-    create=extend_schema(summary="Add a calendar", responses={
-        201: CalendarSerializer, **errors(400, 401, 403)}),
-    retrieve=extend_schema(summary="A calendar", responses={
-        200: CalendarSerializer, **errors(401, 403, 404)}),
-    update=extend_schema(summary="Replace a calendar", responses={
-        200: CalendarSerializer, **errors(400, 401, 403, 404)}),
-    partial_update=extend_schema(summary="Change a calendar", responses={
-        200: CalendarSerializer, **errors(400, 401, 403, 404)}),
-    destroy=extend_schema(summary="Delete a calendar no policy uses", responses={
-        204: None, **errors(401, 403, 404, 409)}),
-)
+@set_up_endpoints("calendar", CalendarSerializer, listed="Business calendars (admins)",
+                  deleted="Delete a calendar no policy uses")
 class CalendarViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAdminRole]
     serializer_class = CalendarSerializer
@@ -117,20 +97,9 @@ class CalendarViewSet(viewsets.ModelViewSet):
                         "none, first.") from exc
 
 
-@extend_schema_view(
-    list=extend_schema(summary="SLA policies, in the order they are tried (admins)", responses={
-        200: PolicySerializer(many=True), **errors(401, 403, 404)}),
-    create=extend_schema(summary="Add a policy", responses={
-        201: PolicySerializer, **errors(400, 401, 403)}),
-    retrieve=extend_schema(summary="A policy", responses={
-        200: PolicySerializer, **errors(401, 403, 404)}),
-    update=extend_schema(summary="Replace a policy", responses={
-        200: PolicySerializer, **errors(400, 401, 403, 404)}),
-    partial_update=extend_schema(summary="Change a policy", responses={
-        200: PolicySerializer, **errors(400, 401, 403, 404)}),
-    destroy=extend_schema(summary="Delete a policy (its clocks keep running)", responses={
-        204: None, **errors(401, 403, 404)}),
-)
+@set_up_endpoints("policy", PolicySerializer,
+                  listed="SLA policies, in the order they are tried (admins)",
+                  deleted="Delete a policy (its clocks keep running)", in_use=False)
 class PolicyViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAdminRole]
     serializer_class = PolicySerializer
