@@ -169,6 +169,10 @@ class NotificationLog(models.Model):
             # few rows not settled yet.
             models.Index(fields=("to", "channel"), name="notification_unsettled_to",
                          condition=models.Q(status__in=("QUEUED", "SENDING"))),
+            # Pages per week on the insights page, and the pages the timer pass emails: the few
+            # page rows, not the whole log.
+            models.Index(fields=("created_at",), name="notification_pages",
+                         condition=models.Q(event="TICKET_PAGED")),
         ]
         constraints = [
             # One notification per (ticket event, recipient, channel): whatever runs twice, a

@@ -157,7 +157,10 @@ class Clock(models.Model):
         indexes = [models.Index(fields=["due_at"], name="clock_due",
                                 condition=models.Q(state="RUNNING")),
                    models.Index(fields=["warn_at"], name="clock_warn",
-                                condition=models.Q(state="RUNNING", warned_at__isnull=True))]
+                                condition=models.Q(state="RUNNING", warned_at__isnull=True)),
+                   # The insights page's clocks settled in its period.
+                   models.Index(fields=["met_at"], name="clock_met"),
+                   models.Index(fields=["breached_at"], name="clock_breached")]
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()} of ticket #{self.ticket_id}: {self.get_state_display()}"
