@@ -261,7 +261,8 @@ def _insights_lines(insights: dict) -> list[str]:
         met = "met" if size["median_ms"] <= 100 else "**missed**"
         lines.append(f"| {size['rows']:,} | {_ms(size['median_ms'])} | {_ms(size['max_ms'])} |"
                      f" {size['queries']} | ≤ 100 ms ({met}) |")
-    return [*lines, ""]
+    # A section measured again on its own (bench/seed.py insights) after a fix, says so.
+    return [*lines, *(["", insights["note"]] if insights.get("note") else []), ""]
 
 
 BREACH_TARGET_MS = 1000  # from a breach to its page at Graph, beyond the wait for the tick
