@@ -28,8 +28,9 @@ from notifications.models import (
 # What an admin opens a notification for comes first: where it stands, why, and what to do.
 LOG_FIELDS = (
     "status", "error_code", "error_message", "may_have_been_sent", "attempt_count",
-    "next_attempt_at", "held_until", "recipient", "channel", "to", "ticket", "ticket_event", "event",
-    "delivery_status", "provider_message_id", "created_at", "sent_at", "claimed_at", "wa_sent_at",
+    "next_attempt_at", "held_until", "digest_at", "digest", "recipient", "channel", "to", "ticket",
+    "ticket_event", "event", "delivery_status", "provider_message_id", "created_at", "sent_at",
+    "claimed_at", "wa_sent_at",
     "delivered_at", "read_at", "failed_at", "http_status", "callback_id", "message_type",
     "template_name", "template_language", "template_params", "message",
 )

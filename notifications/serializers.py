@@ -27,7 +27,7 @@ class NotificationLogSerializer(serializers.ModelSerializer):
             "template_name", "status", "provider_message_id", "error_code", "error_message",
             "http_status", "may_have_been_sent", "retry_of", "created_at", "sent_at",
             "delivery_status", "wa_sent_at", "delivered_at", "read_at", "failed_at",
-            "attempt_count", "next_attempt_at", "held_until", "attempts",
+            "attempt_count", "next_attempt_at", "held_until", "digest_at", "digest", "attempts",
         )
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))

@@ -5,7 +5,6 @@ clock, or the ticket's end.
 Every start, step, page, snooze and end is a staff-only line on the ticket's history; a page is a
 TICKET_PAGED event whose notifications (notifications.intents) go to the people its step named.
 """
-import logging
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -21,7 +20,6 @@ from tickets.escalation.models import Answer, Chain, Page, Reason, Run, RunState
 from tickets.models import HIGH_PRIORITIES, Source, Ticket, TicketEvent, TicketEventType
 from tickets.sla.models import Clock, ClockState
 
-logger = logging.getLogger(__name__)
 E = TicketEventType
 User = get_user_model()
 SNOOZE = timedelta(minutes=30)
