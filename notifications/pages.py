@@ -17,6 +17,9 @@ from tickets.escalation.models import Page, RunState
 from tickets.models import TicketEventType
 
 PASS = 500
+# Pages older than this are past emailing: the pass reads only the day's page rows (an index
+# holds only page rows), however long the log grows.
+RECENT = timedelta(days=1)
 REACHED = (DeliveryStatus.DELIVERED, DeliveryStatus.READ)
 NOBODY = (NotificationStatus.FAILED, NotificationStatus.SKIPPED)
 
@@ -32,6 +35,7 @@ def to_email(now: datetime) -> int:
     stale = (NotificationLog.objects
              .filter(event=TicketEventType.TICKET_PAGED, channel=Channel.WHATSAPP,
                      created_at__lte=now - timedelta(seconds=settings.PAGE_EMAIL_AFTER),
+                     created_at__gte=now - RECENT,
                      recipient__email__gt="")
              .exclude(delivery_status__in=REACHED).exclude(held_until__gt=now)
              .filter(Exists(unanswered)).exclude(Exists(emailed))
