@@ -13,6 +13,7 @@ from tickets import attachments, services
 from tickets.admin_actions import TICKET_ACTIONS
 from tickets.models import Attachment, Ticket, TicketEvent
 from tickets.sla import clocks
+from tickets.escalation.admin import RunInline
 from tickets.sla.admin import ClockInline
 
 
@@ -60,7 +61,8 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ("title", "description", "project_name", "client__username")
     list_select_related = ("client", "assigned_developer")
     date_hierarchy = "created_at"
-    inlines = (TicketEventInline, ClockInline, AttachmentInline)  # notifications.admin adds its log
+    # notifications.admin adds its log.
+    inlines = (TicketEventInline, ClockInline, RunInline, AttachmentInline)
     actions = TICKET_ACTIONS
     fields = (
         "title", "description", "priority", "category", "project_name", "status", "client",

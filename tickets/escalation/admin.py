@@ -66,3 +66,18 @@ class RunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class RunInline(admin.TabularInline):
+    """A ticket's escalation runs on its page, read-only; each links to its pages and answers."""
+
+    model = Run
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ("chain", "reason", "state", "round", "position", "due_at", "acknowledged_by",
+              "why_ended")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False

@@ -39,6 +39,8 @@ def test_editing_in_the_admin_records_history(staff, ticket_in):
             "attachments-MIN_NUM_FORMS": "0", "attachments-MAX_NUM_FORMS": "0",
             "clocks-TOTAL_FORMS": "0", "clocks-INITIAL_FORMS": "0",
             "clocks-MIN_NUM_FORMS": "0", "clocks-MAX_NUM_FORMS": "0",
+            "escalations-TOTAL_FORMS": "0", "escalations-INITIAL_FORMS": "0",
+            "escalations-MIN_NUM_FORMS": "0", "escalations-MAX_NUM_FORMS": "0",
         },
     )
     assert response.status_code == 302, response.content.decode()[:3000]
