@@ -9,7 +9,6 @@ from rest_framework import serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Role
 from accounts.permissions import IsAdminRole
 from Incident.errors import InUse
 from Incident.schema import errors, set_up_endpoints
@@ -17,11 +16,11 @@ from Incident.serializers import (LocalTimeField, NestedListsMixin, StrictModelS
                                   model_rules)
 from tickets import selectors
 from tickets.escalation import oncall, runs
+from tickets.escalation.runs import STAFF
 from tickets.escalation.models import (MAX_REPEAT, Chain, Override, Rotation, RotationMember,
                                        Step, Target)
 
 User = get_user_model()
-STAFF = (Role.ADMIN, Role.DEVELOPER)
 
 
 class StaffField(serializers.PrimaryKeyRelatedField):

@@ -12,7 +12,7 @@ TIMER_TICK_SECONDS.
 """
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,7 +23,6 @@ from tickets.sla import clocks
 
 logger = logging.getLogger(__name__)
 PASS = 500  # steps one pass takes at most; the next pass goes on
-LATE = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def step_due(now: datetime) -> int:
             if not runs.fire(run, now):
                 continue
             taken += 1
-        if now - run.due_at > LATE:
+        if now - run.due_at > clocks.LATE:
             logger.warning("Escalation run %s stepped %.0f s after its time: the timer pass runs "
                            "late", pk, (now - run.due_at).total_seconds())
     return taken

@@ -28,7 +28,7 @@ from tickets.sla.models import AT_RISK, Clock, ClockState, Metric, Policy
 logger = logging.getLogger(__name__)
 E = TicketEventType
 PASS = 500  # clocks one recovery pass breaches at most
-LATE = timedelta(seconds=60)  # a breach found this long after its due time is logged
+LATE = timedelta(seconds=60)  # a timer found this long after its moment is logged (here, escalation)
 # Events that move no clock: the clocks' own lines, and escalation's.
 QUIET = (E.SLA_CHANGED, E.TICKET_PAGED, E.TICKET_ACKNOWLEDGED, E.ESCALATION_CHANGED,
          E.TICKET_UPDATED, E.TICKET_RATED)
