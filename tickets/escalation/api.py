@@ -46,7 +46,11 @@ class StaffList(serializers.ListField):
         super().__init__(child=StaffField(), **kwargs)
 
     def to_representation(self, people):
-        return [getattr(person, "user_id", person.pk) for person in people.all()]
+        found = people.all()
+        # A rotation's members come in shift order; a step's users are a set: by id, so the
+        # answer is the same on every database.
+        found = found if found.ordered else found.order_by("pk")
+        return [getattr(person, "user_id", person.pk) for person in found]
 
 
 class StepSerializer(StrictModelSerializer):
